@@ -1,0 +1,62 @@
+//! Thread identifiers, the same numbers Python's `threading.get_ident()` and
+//! `threading.get_native_id()` return.
+
+/// The calling thread's identifier: `pthread_self()` on Unix, as CPython's `threading.get_ident()`.
+/// Nonzero, and unique among the threads alive at one time.
+///
+/// ```
+/// let me = threadkit::get_ident();
+/// assert_ne!(me, 0);
+/// assert_eq!(me, threadkit::get_ident());
+/// let other = std::thread::spawn(threadkit::get_ident).join().unwrap();
+/// assert_ne!(me, other);
+/// ```
+#[inline]
+pub fn get_ident() -> u64 {
+    #[cfg(loom)]
+    {
+        // loom runs its threads on one OS thread: number them itself.
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        loom::thread_local!(static IDENT: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
+        IDENT.with(|i| *i)
+    }
+    #[cfg(all(unix, not(loom)))]
+    {
+        // SAFETY: pthread_self has no preconditions and always succeeds.
+        (unsafe { libc::pthread_self() }) as u64
+    }
+    #[cfg(all(not(unix), not(loom)))]
+    {
+        fallback_ident()
+    }
+}
+
+#[cfg(not(unix))]
+fn fallback_ident() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    std::thread_local!(static IDENT: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
+    IDENT.with(|i| *i)
+}
+
+/// The calling thread's native (kernel) thread id, as `threading.get_native_id()`.
+///
+/// ```
+/// assert!(threadkit::get_native_id() > 0);
+/// ```
+pub fn get_native_id() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions and always succeeds.
+        (unsafe { libc::gettid() }) as u64
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        get_ident()
+    }
+    #[cfg(not(unix))]
+    {
+        fallback_ident()
+    }
+}

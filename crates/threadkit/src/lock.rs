@@ -1,0 +1,380 @@
+//! [`Lock`]: Python's `threading.Lock`, a mutual-exclusion lock that any thread may release.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::ident::get_ident;
+use crate::sync::{AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
+
+const UNLOCKED: usize = 0;
+const LOCKED: usize = 1;
+/// Locked, and a thread may be waiting: the release must wake one.
+const CONTENDED: usize = 2;
+
+/// Why a release failed.
+///
+/// ```
+/// use threadkit::{Lock, ReleaseError};
+/// assert_eq!(Lock::new().release(), Err(ReleaseError::Unlocked));
+/// assert_eq!(ReleaseError::Unlocked.to_string(), "release unlocked lock");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReleaseError {
+    /// The lock was not held (Python: `RuntimeError('release unlocked lock')`).
+    Unlocked,
+    /// An `RLock` held by another thread, or by none (Python:
+    /// `RuntimeError('cannot release un-acquired lock')`).
+    NotOwner,
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReleaseError::Unlocked => "release unlocked lock",
+            ReleaseError::NotOwner => "cannot release un-acquired lock",
+        })
+    }
+}
+
+impl std::error::Error for ReleaseError {}
+
+/// A primitive lock, as Python's `threading.Lock`: not reentrant, released by any thread.
+///
+/// Uncontended acquire and release are one atomic operation each; a contended acquire sleeps
+/// (no spinning on a sleep) until a release wakes it. The lock records the ident of the thread
+/// that acquired it ([`Lock::owner`]), for diagnostics and for [`crate::Condition`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::Lock;
+///
+/// let lock = Arc::new(Lock::new());
+/// let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+/// let handles: Vec<_> = (0..4)
+///     .map(|_| {
+///         let (lock, counter) = (lock.clone(), counter.clone());
+///         std::thread::spawn(move || {
+///             for _ in 0..1000 {
+///                 let _held = lock.lock();
+///                 // a read-modify-write made safe by the lock
+///                 let v = counter.load(std::sync::atomic::Ordering::Relaxed);
+///                 counter.store(v + 1, std::sync::atomic::Ordering::Relaxed);
+///             }
+///         })
+///     })
+///     .collect();
+/// for h in handles { h.join().unwrap(); }
+/// assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 4000);
+/// ```
+pub struct Lock {
+    state: AtomicUsize,
+    owner: AtomicU64,
+    /// Number of threads in the slow path, guarded; the condvar's mutex.
+    waiters: Mutex<usize>,
+    cv: Condvar,
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Lock::new()
+    }
+}
+
+impl Lock {
+    /// A new, unlocked lock.
+    ///
+    /// ```
+    /// assert!(!threadkit::Lock::new().locked());
+    /// ```
+    pub fn new() -> Self {
+        Lock {
+            state: AtomicUsize::new(UNLOCKED),
+            owner: AtomicU64::new(0),
+            waiters: Mutex::new(0),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Acquires the lock, blocking as long as it takes.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// lock.acquire();
+    /// assert!(lock.locked());
+    /// lock.release().unwrap();
+    /// ```
+    pub fn acquire(&self) {
+        let r = self.acquire_interruptible(Deadline::never(), &mut NoInterrupt);
+        debug_assert_eq!(r, Ok(true));
+    }
+
+    /// Acquires the lock if it is free, without blocking. Returns whether it did.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert!(lock.try_acquire());
+    /// assert!(!lock.try_acquire());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        if self
+            .state
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            self.owner.store(get_ident(), Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Acquires the lock, waiting at most `timeout`. Returns whether it did.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lock = threadkit::Lock::new();
+    /// assert!(lock.acquire_timeout(Duration::from_millis(10)));
+    /// assert!(!lock.acquire_timeout(Duration::from_millis(10)));
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.acquire_until(Deadline::after(timeout))
+    }
+
+    /// Acquires the lock, waiting until `deadline` at most. Returns whether it did.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, Lock};
+    /// let lock = Lock::new();
+    /// assert!(lock.acquire_until(Deadline::now()));
+    /// assert!(!lock.acquire_until(Deadline::now()));
+    /// ```
+    pub fn acquire_until(&self, deadline: Deadline) -> bool {
+        self.acquire_interruptible(deadline, &mut NoInterrupt) == Ok(true)
+    }
+
+    /// Acquires the lock, waiting until `deadline` at most, and asking `interrupt` at its interval
+    /// whether to give up. `Ok(false)` is a timeout.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, Lock, NoInterrupt};
+    /// let lock = Lock::new();
+    /// assert_eq!(lock.acquire_interruptible(Deadline::never(), &mut NoInterrupt), Ok(true));
+    /// ```
+    pub fn acquire_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        if self.try_acquire() {
+            return Ok(true);
+        }
+        if deadline.has_passed() {
+            return Ok(false);
+        }
+        self.acquire_slow(deadline, interrupt)
+    }
+
+    #[cold]
+    fn acquire_slow(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        let mut guard = self.waiters.lock();
+        *guard += 1;
+        let (mut guard, outcome) = wait_while(
+            &self.waiters,
+            &self.cv,
+            guard,
+            deadline,
+            interrupt,
+            |waiters| !self.take_contended(*waiters > 1),
+        );
+        *guard -= 1;
+        if outcome != WaitOutcome::Ready && *guard > 0 {
+            // This thread may have consumed the wake-up a release meant for another waiter.
+            self.cv.notify_one();
+        }
+        drop(guard);
+        match outcome {
+            WaitOutcome::Ready => {
+                self.owner.store(get_ident(), Ordering::Relaxed);
+                Ok(true)
+            }
+            WaitOutcome::TimedOut => Ok(false),
+            WaitOutcome::Interrupted => Err(Interrupted),
+        }
+    }
+
+    /// Under the waiters mutex: takes the lock if free (leaving it marked contended if other
+    /// threads wait), or marks it contended so that its release wakes a waiter.
+    fn take_contended(&self, others_wait: bool) -> bool {
+        let taken = if others_wait { CONTENDED } else { LOCKED };
+        let mut current = self.state.load(Ordering::Relaxed);
+        loop {
+            let (new, takes) = match current {
+                UNLOCKED => (taken, true),
+                LOCKED => (CONTENDED, false),
+                _ => return false,
+            };
+            match self
+                .state
+                .compare_exchange(current, new, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return takes,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Releases the lock. Any thread may release it, as in Python.
+    ///
+    /// # Errors
+    /// [`ReleaseError::Unlocked`] if the lock was not held.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// lock.acquire();
+    /// assert!(lock.release().is_ok());
+    /// assert!(lock.release().is_err());
+    /// ```
+    #[inline]
+    pub fn release(&self) -> Result<(), ReleaseError> {
+        if self.state.load(Ordering::Relaxed) == UNLOCKED {
+            return Err(ReleaseError::Unlocked);
+        }
+        self.owner.store(0, Ordering::Relaxed);
+        match self.state.swap(UNLOCKED, Ordering::Release) {
+            UNLOCKED => Err(ReleaseError::Unlocked),
+            LOCKED => Ok(()),
+            _ => {
+                self.wake_one();
+                Ok(())
+            }
+        }
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        // Taking the mutex orders this wake-up after a waiter's check of the state.
+        let _guard = self.waiters.lock();
+        self.cv.notify_one();
+    }
+
+    /// Whether the lock is held.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert!(!lock.locked());
+    /// ```
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.state.load(Ordering::Relaxed) != UNLOCKED
+    }
+
+    /// The ident ([`crate::get_ident`]) of the thread that acquired the lock, if it is held.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert_eq!(lock.owner(), None);
+    /// lock.acquire();
+    /// assert_eq!(lock.owner(), Some(threadkit::get_ident()));
+    /// ```
+    #[inline]
+    pub fn owner(&self) -> Option<u64> {
+        if !self.locked() {
+            return None;
+        }
+        match self.owner.load(Ordering::Relaxed) {
+            0 => None,
+            ident => Some(ident),
+        }
+    }
+
+    /// Acquires the lock and returns a guard that releases it when dropped.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// {
+    ///     let _held = lock.lock();
+    ///     assert!(lock.locked());
+    /// }
+    /// assert!(!lock.locked());
+    /// ```
+    pub fn lock(&self) -> LockGuard<'_> {
+        self.acquire();
+        LockGuard { lock: self }
+    }
+
+    /// A guard if the lock is free now, without blocking.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// let held = lock.try_lock().unwrap();
+    /// assert!(lock.try_lock().is_none());
+    /// drop(held);
+    /// ```
+    pub fn try_lock(&self) -> Option<LockGuard<'_>> {
+        self.try_acquire().then_some(LockGuard { lock: self })
+    }
+
+    /// A guard if the lock could be acquired within `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lock = threadkit::Lock::new();
+    /// let _held = lock.lock();
+    /// assert!(lock.try_lock_for(Duration::from_millis(5)).is_none());
+    /// ```
+    pub fn try_lock_for(&self, timeout: Duration) -> Option<LockGuard<'_>> {
+        self.acquire_timeout(timeout)
+            .then_some(LockGuard { lock: self })
+    }
+
+    /// Resets the lock to unlocked, for a child process after `fork()` (Python's
+    /// `_at_fork_reinit`): the thread that held it does not exist in the child.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// lock.acquire();
+    /// lock.reinit_after_fork();
+    /// assert!(!lock.locked());
+    /// ```
+    pub fn reinit_after_fork(&self) {
+        self.owner.store(0, Ordering::Relaxed);
+        self.state.store(UNLOCKED, Ordering::Release);
+    }
+}
+
+impl fmt::Debug for Lock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock")
+            .field("locked", &self.locked())
+            .field("owner", &self.owner())
+            .finish()
+    }
+}
+
+/// Holds a [`Lock`] until dropped; made by [`Lock::lock`].
+///
+/// ```
+/// let lock = threadkit::Lock::new();
+/// let guard = lock.lock();
+/// assert!(lock.locked());
+/// drop(guard);
+/// assert!(!lock.locked());
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct LockGuard<'a> {
+    lock: &'a Lock,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        // Another thread may have released it already (Python allows that): nothing to do then.
+        let _ = self.lock.release();
+    }
+}
