@@ -5,8 +5,10 @@ Switch with one changed import::
     import threadkit.threading as threading
     import threadkit.queue as queue
     from threadkit.futures import ThreadPoolExecutor
+
+This package also exports every threadkit primitive flat (``threadkit.Lock``...).
 """
 
-from threadkit import _core
+from threadkit._core import Lock
 
-__all__: list[str] = []
+__all__ = ["Lock"]

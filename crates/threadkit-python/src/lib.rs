@@ -1,8 +1,27 @@
 //! `threadkit._core`: the PyO3 bindings of the threadkit crate.
+//!
+//! Thin by design: argument parsing and validation as CPython's, GIL release around waits, and
+//! Ctrl-C handling ([`blocking`]). The state and the waiting are the Rust core's; user Python
+//! code is never called from here (DESIGN.md rule 1).
+
 use pyo3::prelude::*;
 
+mod blocking;
+mod lock;
+
 /// The extension module `threadkit._core`.
-#[pymodule]
-fn _core(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let thread = py.import("_thread")?;
+    let timeout_max: f64 = thread.getattr("TIMEOUT_MAX")?.extract()?;
+    let main_ident: u64 = py
+        .import("threading")?
+        .call_method0("main_thread")?
+        .getattr("ident")?
+        .extract()?;
+    blocking::init(timeout_max, main_ident);
+    m.add_function(wrap_pyfunction!(blocking::_set_main_thread_ident, m)?)?;
+    m.add_class::<lock::PyLock>()?;
     Ok(())
 }

@@ -1,0 +1,139 @@
+//! Blocking from Python: argument checks shared by every wait, GIL release, and Ctrl-C.
+//!
+//! A blocking wait runs detached from the interpreter (DESIGN.md rule 2). On the main thread it
+//! wakes every [`SIGNAL_SLICE`] to run Python's signal handlers: a handler that raises (Ctrl-C's
+//! `KeyboardInterrupt`) aborts the wait with that exception; one that returns lets it go on.
+//! Other threads never run signal handlers in CPython, so they block without waking.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use pyo3::exceptions::{PyOverflowError, PyValueError};
+use pyo3::prelude::*;
+use threadkit::{get_ident, Deadline, Interrupt, Interrupted, NoInterrupt};
+
+/// How often a blocked main thread checks for signals.
+pub const SIGNAL_SLICE: Duration = Duration::from_millis(20);
+
+/// `threading.TIMEOUT_MAX` on this platform, set at module init.
+static TIMEOUT_MAX_BITS: AtomicU64 = AtomicU64::new(0);
+/// The ident of the interpreter's main thread (the only one that runs signal handlers).
+static MAIN_IDENT: AtomicU64 = AtomicU64::new(0);
+
+pub fn init(timeout_max: f64, main_ident: u64) {
+    TIMEOUT_MAX_BITS.store(timeout_max.to_bits(), Ordering::Relaxed);
+    MAIN_IDENT.store(main_ident, Ordering::Relaxed);
+}
+
+/// Records a new main thread: the forking thread in a child process.
+#[pyfunction]
+pub fn _set_main_thread_ident(ident: u64) {
+    MAIN_IDENT.store(ident, Ordering::Relaxed);
+}
+
+pub fn timeout_max() -> f64 {
+    f64::from_bits(TIMEOUT_MAX_BITS.load(Ordering::Relaxed))
+}
+
+/// Runs Python's signal handlers between slices of a wait.
+struct Signals {
+    error: Option<PyErr>,
+}
+
+impl Interrupt for Signals {
+    fn interval(&self) -> Option<Duration> {
+        Some(SIGNAL_SLICE)
+    }
+
+    fn check(&mut self) -> Result<(), Interrupted> {
+        Python::attach(|py| py.check_signals()).map_err(|e| {
+            self.error = Some(e);
+            Interrupted
+        })
+    }
+}
+
+/// Runs the blocking `wait` detached from the interpreter, interruptible by signal handlers when
+/// called on the main thread. An interruption becomes the exception the handler raised.
+pub fn block<R: Send>(
+    py: Python<'_>,
+    wait: impl FnOnce(&mut dyn Interrupt) -> Result<R, Interrupted> + Send,
+) -> PyResult<R> {
+    if get_ident() != MAIN_IDENT.load(Ordering::Relaxed) {
+        return py
+            .detach(|| wait(&mut NoInterrupt))
+            .map_err(|_| unreachable_interrupt());
+    }
+    let mut signals = Signals { error: None };
+    match py.detach(|| wait(&mut signals)) {
+        Ok(r) => Ok(r),
+        Err(Interrupted) => Err(signals.error.take().unwrap_or_else(unreachable_interrupt)),
+    }
+}
+
+fn unreachable_interrupt() -> PyErr {
+    pyo3::exceptions::PySystemError::new_err("threadkit: wait interrupted without an exception")
+}
+
+/// The `timeout` of `threading`'s C-level waits (`Lock.acquire`, `RLock.acquire`): `-1` means
+/// forever; other negatives are `ValueError`; above `TIMEOUT_MAX` is `OverflowError`;
+/// `blocking=False` with a timeout is `ValueError`. `None` is `TypeError`, as in CPython.
+pub fn lock_deadline(blocking: bool, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Deadline> {
+    let seconds = match timeout {
+        None => -1.0,
+        Some(t) => seconds_of(t)?,
+    };
+    if !blocking {
+        if seconds != -1.0 {
+            return Err(PyValueError::new_err(
+                "can't specify a timeout for a non-blocking call",
+            ));
+        }
+        return Ok(Deadline::now());
+    }
+    if seconds == -1.0 {
+        return Ok(Deadline::never());
+    }
+    if seconds < 0.0 {
+        return Err(PyValueError::new_err(
+            "timeout value must be a non-negative number",
+        ));
+    }
+    deadline_after(seconds)
+}
+
+/// The `timeout` of `threading`'s Python-level waits (`Event.wait`, `Condition.wait`,
+/// `Semaphore.acquire`, `Barrier.wait`, `Queue.get`...): `None` means forever; a number is a
+/// relative time, a negative one acting as zero, as those waits end up in `Lock.acquire(False)`.
+pub fn wait_deadline(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Deadline> {
+    match timeout {
+        None => Ok(Deadline::never()),
+        Some(t) if t.is_none() => Ok(Deadline::never()),
+        Some(t) => {
+            let seconds = seconds_of(t)?;
+            if seconds <= 0.0 {
+                Ok(Deadline::now())
+            } else {
+                deadline_after(seconds)
+            }
+        }
+    }
+}
+
+/// A number of seconds: an int or a float, as CPython's `_PyTime_FromSecondsObject`.
+pub fn seconds_of(t: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let seconds: f64 = t.extract()?;
+    if seconds.is_nan() {
+        return Err(PyValueError::new_err("Invalid value NaN (not a number)"));
+    }
+    Ok(seconds)
+}
+
+fn deadline_after(seconds: f64) -> PyResult<Deadline> {
+    if seconds > timeout_max() {
+        return Err(PyOverflowError::new_err("timeout value is too large"));
+    }
+    Ok(Duration::try_from_secs_f64(seconds)
+        .map(Deadline::after)
+        .unwrap_or(Deadline::never()))
+}

@@ -1,0 +1,132 @@
+//! `threadkit.Lock`: `threading.Lock` over [`threadkit::Lock`].
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+use crate::blocking::{block, lock_deadline};
+
+/// A primitive lock, as `threading.Lock`: not reentrant, released by any thread.
+///
+/// Differs from the standard library in one way only: it knows which thread acquired it
+/// (`_owner()`), for diagnostics.
+#[pyclass(module = "threadkit", name = "Lock", frozen, weakref, subclass)]
+pub struct PyLock {
+    pub(crate) inner: threadkit::Lock,
+}
+
+#[pymethods]
+impl PyLock {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
+        PyLock {
+            inner: threadkit::Lock::new(),
+        }
+    }
+
+    /// Acquire the lock, blocking or non-blocking, with an optional timeout; return whether it
+    /// was acquired.
+    #[pyo3(signature = (blocking=None, timeout=None))]
+    fn acquire(
+        &self,
+        py: Python<'_>,
+        blocking: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        if timeout.is_none() && self.inner.try_acquire() {
+            return Ok(true);
+        }
+        let blocking = match blocking {
+            None => true,
+            Some(b) => b.is_truthy()?,
+        };
+        let deadline = lock_deadline(blocking, timeout)?;
+        if self.inner.try_acquire() {
+            return Ok(true);
+        }
+        if deadline.has_passed() {
+            return Ok(false);
+        }
+        let lock = &self.inner;
+        block(py, |interrupt| {
+            lock.acquire_interruptible(deadline, interrupt)
+        })
+    }
+
+    /// Alias of `acquire`.
+    #[pyo3(signature = (blocking=None, timeout=None))]
+    fn acquire_lock(
+        &self,
+        py: Python<'_>,
+        blocking: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.acquire(py, blocking, timeout)
+    }
+
+    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
+        self.acquire(py, None, None)
+    }
+
+    /// Release the lock; any thread may. Releasing an unlocked lock is `RuntimeError`.
+    fn release(&self) -> PyResult<()> {
+        self.inner
+            .release()
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// Alias of `release`.
+    fn release_lock(&self) -> PyResult<()> {
+        self.release()
+    }
+
+    #[pyo3(signature = (_exc_type=None, _exc=None, _tb=None))]
+    fn __exit__(
+        &self,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.release()
+    }
+
+    /// Whether the lock is held.
+    fn locked(&self) -> bool {
+        self.inner.locked()
+    }
+
+    /// Alias of `locked`.
+    fn locked_lock(&self) -> bool {
+        self.inner.locked()
+    }
+
+    /// The ident of the thread that acquired the lock, or None when unlocked.
+    fn _owner(&self) -> Option<u64> {
+        self.inner.owner()
+    }
+
+    /// Reset to unlocked in a child process after `fork()`.
+    fn _at_fork_reinit(&self) {
+        self.inner.reinit_after_fork();
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let state = if slf.get().inner.locked() {
+            "locked"
+        } else {
+            "unlocked"
+        };
+        Ok(format!(
+            "<{} {} object at {:#x}>",
+            state,
+            type_path(&slf.get_type())?,
+            slf.as_ptr() as usize
+        ))
+    }
+}
+
+/// `module.QualName` of a type, as the standard library's reprs show it.
+pub fn type_path(t: &Bound<'_, PyType>) -> PyResult<String> {
+    Ok(format!("{}.{}", t.module()?, t.qualname()?))
+}
