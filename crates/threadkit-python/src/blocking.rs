@@ -8,8 +8,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pyo3::exceptions::{PyOverflowError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyFloat, PyInt};
 use threadkit::{get_ident, Deadline, Interrupt, Interrupted, NoInterrupt};
 
 /// How often a blocked main thread checks for signals.
@@ -17,10 +19,13 @@ pub const SIGNAL_SLICE: Duration = Duration::from_millis(20);
 
 /// `threading.TIMEOUT_MAX` on this platform, set at module init.
 static TIMEOUT_MAX_BITS: AtomicU64 = AtomicU64::new(0);
+/// The running interpreter's minor version (3.x), for version-dependent messages.
+static PY_MINOR: AtomicU64 = AtomicU64::new(11);
 /// The ident of the interpreter's main thread (the only one that runs signal handlers).
 static MAIN_IDENT: AtomicU64 = AtomicU64::new(0);
 
-pub fn init(timeout_max: f64, main_ident: u64) {
+pub fn init(timeout_max: f64, main_ident: u64, py_minor: u64) {
+    PY_MINOR.store(py_minor, Ordering::Relaxed);
     TIMEOUT_MAX_BITS.store(timeout_max.to_bits(), Ordering::Relaxed);
     MAIN_IDENT.store(main_ident, Ordering::Relaxed);
 }
@@ -29,6 +34,11 @@ pub fn init(timeout_max: f64, main_ident: u64) {
 #[pyfunction]
 pub fn _set_main_thread_ident(ident: u64) {
     MAIN_IDENT.store(ident, Ordering::Relaxed);
+}
+
+/// The running interpreter's minor version: 11 for CPython 3.11.
+pub fn py_minor() -> u64 {
+    PY_MINOR.load(Ordering::Relaxed)
 }
 
 pub fn timeout_max() -> f64 {
@@ -78,7 +88,16 @@ fn unreachable_interrupt() -> PyErr {
 /// The `timeout` of `threading`'s C-level waits (`Lock.acquire`, `RLock.acquire`): `-1` means
 /// forever; other negatives are `ValueError`; above `TIMEOUT_MAX` is `OverflowError`;
 /// `blocking=False` with a timeout is `ValueError`. `None` is `TypeError`, as in CPython.
-pub fn lock_deadline(blocking: bool, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Deadline> {
+pub fn lock_deadline(
+    blocking: Option<&Bound<'_, PyAny>>,
+    timeout: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Deadline> {
+    let blocking = match blocking {
+        None => true,
+        // 3.11 parses `blocking` as an int; later versions take any object's truth.
+        Some(b) if py_minor() <= 11 => index_of(b)? != 0.0,
+        Some(b) => b.is_truthy()?,
+    };
     let seconds = match timeout {
         None => -1.0,
         Some(t) => seconds_of(t)?,
@@ -95,9 +114,11 @@ pub fn lock_deadline(blocking: bool, timeout: Option<&Bound<'_, PyAny>>) -> PyRe
         return Ok(Deadline::never());
     }
     if seconds < 0.0 {
-        return Err(PyValueError::new_err(
-            "timeout value must be a non-negative number",
-        ));
+        return Err(PyValueError::new_err(if py_minor() >= 13 {
+            "timeout value must be a non-negative number"
+        } else {
+            "timeout value must be positive"
+        }));
     }
     deadline_after(seconds)
 }
@@ -120,18 +141,36 @@ pub fn wait_deadline(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Deadline> {
     }
 }
 
-/// A number of seconds: an int or a float, as CPython's `_PyTime_FromSecondsObject`.
+/// A number of seconds: a float, or an integer (`__index__`), as CPython's
+/// `_PyTime_FromSecondsObject`; the same errors.
 pub fn seconds_of(t: &Bound<'_, PyAny>) -> PyResult<f64> {
-    let seconds: f64 = t.extract()?;
-    if seconds.is_nan() {
-        return Err(PyValueError::new_err("Invalid value NaN (not a number)"));
+    if let Ok(f) = t.cast::<PyFloat>() {
+        let seconds = f.value();
+        if seconds.is_nan() {
+            return Err(PyValueError::new_err("Invalid value NaN (not a number)"));
+        }
+        return Ok(seconds);
     }
-    Ok(seconds)
+    index_of(t)
+}
+
+/// An integer argument as CPython's `__index__`-based parsers take it, as f64.
+fn index_of(t: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if t.cast::<PyInt>().is_err() && !t.hasattr(intern!(t.py(), "__index__"))? {
+        return Err(PyTypeError::new_err(format!(
+            "'{}' object cannot be interpreted as an integer",
+            t.get_type().name()?
+        )));
+    }
+    let i = t.call_method0(intern!(t.py(), "__index__"))?;
+    i.extract::<f64>()
 }
 
 fn deadline_after(seconds: f64) -> PyResult<Deadline> {
     if seconds > timeout_max() {
-        return Err(PyOverflowError::new_err("timeout value is too large"));
+        return Err(PyOverflowError::new_err(
+            "timestamp out of range for platform time_t",
+        ));
     }
     Ok(Duration::try_from_secs_f64(seconds)
         .map(Deadline::after)

@@ -20,7 +20,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .call_method0("main_thread")?
         .getattr("ident")?
         .extract()?;
-    blocking::init(timeout_max, main_ident);
+    let py_minor: u64 = py
+        .import("sys")?
+        .getattr("version_info")?
+        .get_item(1)?
+        .extract()?;
+    blocking::init(timeout_max, main_ident, py_minor);
     m.add_function(wrap_pyfunction!(blocking::_set_main_thread_ident, m)?)?;
     m.add_class::<lock::PyLock>()?;
     Ok(())

@@ -37,10 +37,6 @@ impl PyLock {
         if timeout.is_none() && self.inner.try_acquire() {
             return Ok(true);
         }
-        let blocking = match blocking {
-            None => true,
-            Some(b) => b.is_truthy()?,
-        };
         let deadline = lock_deadline(blocking, timeout)?;
         if self.inner.try_acquire() {
             return Ok(true);
