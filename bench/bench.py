@@ -1,0 +1,270 @@
+"""Side-by-side benchmark: threadkit against the standard library, in one process.
+
+Each case runs the same Python loop over the standard library's object and over threadkit's,
+interleaved (std, threadkit, std, threadkit, ...), and reports the median time per operation of
+each and their ratio, stdlib time / threadkit time (so 10 means ten times faster). Absolute
+times on a shared machine are noisy; the ratios are what to read.
+
+    python bench/bench.py                 # every case, the full number of repetitions
+    python bench/bench.py --quick         # fewer repetitions (make demo)
+    python bench/bench.py --write bench/results.md --chart bench/results.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import queue as std_queue
+import statistics
+import sys
+import threading as std_threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import threadkit.queue as tk_queue
+import threadkit.threading as tk_threading
+
+
+@dataclass
+class Impl:
+    """One side of the comparison: the modules a case builds its objects from."""
+
+    name: str
+    threading: object
+    queue: object
+
+
+STD = Impl("stdlib", std_threading, std_queue)
+TK = Impl("threadkit", tk_threading, tk_queue)
+
+
+@dataclass
+class Case:
+    name: str
+    target: float
+    # make(impl) -> run(n): performs n operations and returns nothing.
+    make: Callable[[Impl], Callable[[int], None]]
+    ops: int
+    # The names the case uses from threadkit: it runs only once they are threadkit's own.
+    needs: tuple[str, ...]
+
+
+def _lock(impl: Impl, kind: str) -> Callable[[int], None]:
+    lock = getattr(impl.threading, kind)()
+    acquire, release = lock.acquire, lock.release
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            acquire()
+            release()
+
+    return run
+
+
+def _semaphore(impl: Impl) -> Callable[[int], None]:
+    sem = impl.threading.Semaphore(1)
+    acquire, release = sem.acquire, sem.release
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            acquire()
+            release()
+
+    return run
+
+
+def _event(impl: Impl) -> Callable[[int], None]:
+    ev = impl.threading.Event()
+    set_, is_set, clear = ev.set, ev.is_set, ev.clear
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            set_()
+            is_set()
+            clear()
+
+    return run
+
+
+def _condition_notify(impl: Impl) -> Callable[[int], None]:
+    cond = impl.threading.Condition()
+    notify = cond.notify
+
+    def run(n: int) -> None:
+        with cond:
+            for _ in range(n):
+                notify()
+
+    return run
+
+
+def _queue_one_thread(impl: Impl, kind: str) -> Callable[[int], None]:
+    q = getattr(impl.queue, kind)()
+    put, get = q.put, q.get
+
+    def run(n: int) -> None:
+        for i in range(n):
+            put(i)
+            get()
+
+    return run
+
+
+def _queue_two_threads(impl: Impl, maxsize: int) -> Callable[[int], None]:
+    def run(n: int) -> None:
+        q = impl.queue.Queue(maxsize)
+
+        def consume() -> None:
+            get = q.get
+            for _ in range(n):
+                get()
+
+        consumer = std_threading.Thread(target=consume)
+        consumer.start()
+        put = q.put
+        for i in range(n):
+            put(i)
+        consumer.join()
+
+    return run
+
+
+def _thread_start_join(impl: Impl) -> Callable[[int], None]:
+    Thread = impl.threading.Thread
+
+    def noop() -> None:
+        pass
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            t = Thread(target=noop)
+            t.start()
+            t.join()
+
+    return run
+
+
+CASES = [
+    Case("Lock acquire+release", 1.2, lambda i: _lock(i, "Lock"), 200_000, ("Lock",)),
+    Case("RLock acquire+release", 1.2, lambda i: _lock(i, "RLock"), 200_000, ("RLock",)),
+    Case("Semaphore acquire+release", 10, _semaphore, 50_000, ("Semaphore",)),
+    Case("Event set + is_set + clear", 8, _event, 50_000, ("Event",)),
+    Case("Condition.notify, no waiter", 1.5, _condition_notify, 200_000, ("Condition",)),
+    Case("Queue put+get, one thread", 10, lambda i: _queue_one_thread(i, "Queue"), 50_000, ("Queue",)),
+    Case("SimpleQueue put+get", 1.0, lambda i: _queue_one_thread(i, "SimpleQueue"), 200_000, ("SimpleQueue",)),
+    Case("Queue, 2-thread producer/consumer, maxsize 0", 8, lambda i: _queue_two_threads(i, 0), 20_000, ("Queue",)),
+    Case("Queue, 2-thread producer/consumer, maxsize 100", 8, lambda i: _queue_two_threads(i, 100), 20_000, ("Queue",)),
+    Case("Thread start+join", 1.0, _thread_start_join, 500, ("Thread",)),
+]
+
+
+def is_ours(case: Case) -> bool:
+    """Whether every name the case needs is threadkit's own, not re-exported from stdlib."""
+    for name in case.needs:
+        tk_obj = getattr(tk_threading, name, None) or getattr(tk_queue, name, None)
+        std_obj = getattr(std_threading, name, None) or getattr(std_queue, name, None)
+        if tk_obj is None or tk_obj is std_obj:
+            return False
+    return True
+
+
+def measure(run: Callable[[int], None], n: int) -> float:
+    start = time.perf_counter()
+    run(n)
+    return (time.perf_counter() - start) / n
+
+
+def bench_case(case: Case, repeats: int, scale: float) -> tuple[float, float]:
+    """Median seconds per operation for (stdlib, threadkit), measured interleaved."""
+    n = max(1, int(case.ops * scale))
+    runs = {impl.name: case.make(impl) for impl in (STD, TK)}
+    for impl in (STD, TK):  # warm-up
+        runs[impl.name](max(1, n // 10))
+    times: dict[str, list[float]] = {STD.name: [], TK.name: []}
+    for rep in range(repeats):
+        order = (STD, TK) if rep % 2 == 0 else (TK, STD)
+        for impl in order:
+            times[impl.name].append(measure(runs[impl.name], n))
+    return statistics.median(times[STD.name]), statistics.median(times[TK.name])
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    if seconds >= 1e-6:
+        return f"{seconds * 1e6:.2f} us"
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and operations")
+    parser.add_argument("--repeats", type=int, default=None, help="repetitions per side (>= 7)")
+    parser.add_argument("--only", default=None, help="run the cases whose name contains this")
+    parser.add_argument("--write", default=None, help="write the table as Markdown to this file")
+    parser.add_argument("--chart", default=None, help="draw the ratios to this PNG (matplotlib)")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (7 if args.quick else 11)
+    scale = 0.3 if args.quick else 1.0
+
+    rows = []
+    header = "| case | stdlib | threadkit | ratio | target | |"
+    print(f"threadkit vs standard library, Python {platform.python_version()}, "
+          f"{repeats} interleaved repetitions, median time per operation")
+    print()
+    print(header)
+    print("|---|---:|---:|---:|---:|---|")
+    for case in CASES:
+        if args.only and args.only.lower() not in case.name.lower():
+            continue
+        if not is_ours(case):
+            line = f"| {case.name} | | | not yet threadkit's | >= {case.target:g} | |"
+            print(line)
+            rows.append((case, None, None, line))
+            continue
+        std_t, tk_t = bench_case(case, repeats, scale)
+        ratio = std_t / tk_t
+        mark = "met" if ratio >= case.target else "MISSED"
+        line = (f"| {case.name} | {fmt_time(std_t)} | {fmt_time(tk_t)} | {ratio:.2f}x "
+                f"| >= {case.target:g} | {mark} |")
+        print(line, flush=True)
+        rows.append((case, std_t, tk_t, line))
+
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write("# Benchmark results\n\n")
+            f.write(f"Python {platform.python_version()} on {platform.machine()}, "
+                    f"{repeats} interleaved repetitions per side, median time per operation; "
+                    "ratio = stdlib time / threadkit time. Produced by `make bench`.\n\n")
+            f.write(header + "\n|---|---:|---:|---:|---:|---|\n")
+            for *_, line in rows:
+                f.write(line + "\n")
+    if args.chart:
+        draw_chart(rows, args.chart)
+    return 0
+
+
+def draw_chart(rows, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measured = [(c, s / t) for c, s, t, _ in rows if s is not None]
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(measured) + 1.5))
+    names = [c.name for c, _ in measured]
+    ratios = [r for _, r in measured]
+    ax.barh(names, ratios, color=["tab:green" if r >= c.target else "tab:red" for c, r in measured])
+    ax.scatter([c.target for c, _ in measured], names, marker="|", s=300, color="black",
+               label="target", zorder=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("stdlib time / threadkit time (higher is faster)")
+    ax.invert_yaxis()
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
