@@ -23,3 +23,35 @@ def python():
 
 
 requires_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+# Behaviour tests run against the standard library too: a test that passes on stdlib states
+# the standard library's behaviour, and the same test on threadkit checks we match it.
+@pytest.fixture(params=["stdlib", "threadkit"])
+def threading_mod(request):
+    if request.param == "stdlib":
+        import threading
+
+        return threading
+    import threadkit.threading
+
+    return threadkit.threading
+
+
+@pytest.fixture(params=["stdlib", "threadkit"])
+def queue_mod(request):
+    if request.param == "stdlib":
+        import queue
+
+        return queue
+    import threadkit.queue
+
+    return threadkit.queue
+
+
+def outcome(call):
+    """What a call did: ("returned", value), or (exception type, message)."""
+    try:
+        return ("returned", call())
+    except BaseException as e:  # noqa: BLE001 - comparing exactly what was raised
+        return (type(e), str(e))

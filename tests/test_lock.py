@@ -7,15 +7,7 @@ import pytest
 import threadkit
 import threadkit.threading as tk
 
-from conftest import requires_fork
-
-
-def outcome(call):
-    """What a call did: its result, or the type and message of what it raised."""
-    try:
-        return ("returned", call())
-    except BaseException as e:  # noqa: BLE001 - comparing exactly what was raised
-        return (type(e), str(e))
+from conftest import outcome, requires_fork
 
 
 @pytest.mark.parametrize(
