@@ -387,6 +387,16 @@ impl fmt::Debug for RLock {
 /// drop(guard);
 /// assert!(!lock.locked());
 /// ```
+///
+/// Sending it to another thread does not compile:
+///
+/// ```compile_fail
+/// let lock = threadkit::RLock::new();
+/// let guard = lock.lock();
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(guard));
+/// });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RLockGuard<'a> {
     lock: &'a RLock,
