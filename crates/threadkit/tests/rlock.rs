@@ -114,7 +114,10 @@ fn timeout_returns_false_promptly() {
     let l = lock.clone();
     let (got, took) = on_other_thread(move || {
         let start = Instant::now();
-        (l.acquire_timeout(Duration::from_millis(30)), start.elapsed())
+        (
+            l.acquire_timeout(Duration::from_millis(30)),
+            start.elapsed(),
+        )
     });
     assert!(!got);
     assert!(took >= Duration::from_millis(30), "gave up early: {took:?}");
@@ -218,8 +221,9 @@ fn failed_try_lock_leaves_the_holder_alone() {
     let lock = Arc::new(RLock::new());
     let _held = lock.lock();
     let l = lock.clone();
-    assert!(on_other_thread(move || l.try_lock().is_none()
-        && l.try_lock_for(Duration::from_millis(1)).is_none()));
+    assert!(on_other_thread(
+        move || l.try_lock().is_none() && l.try_lock_for(Duration::from_millis(1)).is_none()
+    ));
     assert!(lock.is_owned());
     assert_eq!(lock.recursion_count(), 1);
 }
@@ -310,7 +314,10 @@ fn reinit_after_fork_and_debug() {
     lock.acquire();
     lock.acquire();
     let dbg = format!("{lock:?}");
-    assert!(dbg.contains("locked: true") && dbg.contains("count: 2"), "{dbg}");
+    assert!(
+        dbg.contains("locked: true") && dbg.contains("count: 2"),
+        "{dbg}"
+    );
     lock.reinit_after_fork();
     assert!(!lock.locked());
     assert_eq!(lock.owner(), None);
