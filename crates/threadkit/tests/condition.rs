@@ -1,5 +1,6 @@
 //! Behaviour of `Condition` (over `RLock` and over `Lock`) and its `WaitQueue`: FIFO wake-ups,
 //! notify counts, timeouts, wait_for, errors, interruption, and a producer/consumer stress.
+#![cfg(not(loom))] // std threads and real time; the loom models are in loom_*.rs
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,6 @@
 //! Behaviour of `Lock`: mutual exclusion, timeouts, release by another thread, errors, owner,
 //! guards, and interruption of a blocked acquire.
+#![cfg(not(loom))] // std threads and real time; the loom models are in loom_*.rs
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};

@@ -1,5 +1,6 @@
 //! Behaviour of `RLock`: recursion, ownership, release errors, the save/restore pair, guards,
 //! timeouts, interruption, and mutual exclusion under stress.
+#![cfg(not(loom))] // std threads and real time; the loom models are in loom_*.rs
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
