@@ -439,7 +439,7 @@ fn reinit_after_fork_and_debug() {
 fn producer_consumer_stress() {
     const PRODUCERS: usize = 4;
     const CONSUMERS: usize = 4;
-    const PER_PRODUCER: usize = 2_000;
+    const PER_PRODUCER: usize = 10_000;
     const CAPACITY: usize = 4;
     let lock = Arc::new(RLock::new());
     let not_empty = Arc::new(Condition::with_lock(lock.clone()));

@@ -38,14 +38,17 @@ impl Interrupt for StopAfter {
 #[test]
 fn mutual_exclusion_stress() {
     const THREADS: usize = 8;
-    const ITERS: usize = 2_000;
+    const ITERS: usize = 10_000;
     let lock = Arc::new(Lock::new());
     let inside = Arc::new(AtomicUsize::new(0));
     let counter = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (lock, inside, counter) = (lock.clone(), inside.clone(), counter.clone());
+            let (lock, inside, counter, start) =
+                (lock.clone(), inside.clone(), counter.clone(), start.clone());
             thread::spawn(move || {
+                start.wait();
                 for i in 0..ITERS {
                     // Mix the ways in.
                     match (t + i) % 3 {

@@ -263,7 +263,7 @@ fn interrupt_aborts_blocked_acquire_and_leaves_lock_consistent() {
 #[test]
 fn mutual_exclusion_stress_with_recursion() {
     const THREADS: usize = 8;
-    const ITERS: usize = 1_500;
+    const ITERS: usize = 6_000;
     let lock = Arc::new(RLock::new());
     let inside = Arc::new(AtomicUsize::new(0));
     let counter = Arc::new(AtomicUsize::new(0));
