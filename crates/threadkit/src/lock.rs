@@ -317,7 +317,9 @@ impl Lock {
     /// drop(held);
     /// ```
     pub fn try_lock(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        // `then`, not `then_some`: a guard built eagerly and dropped on failure would release
+        // the lock that another holder has.
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// A guard if the lock could be acquired within `timeout`.
@@ -330,7 +332,7 @@ impl Lock {
     /// ```
     pub fn try_lock_for(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 
     /// Resets the lock to unlocked, for a child process after `fork()` (Python's
