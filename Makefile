@@ -31,7 +31,7 @@ rust-test:
 
 loom:
 	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=$(LOOM_MAX_PREEMPTIONS) CARGO_TARGET_DIR=target/loom \
-	  cargo test -p threadkit --release --test loom -- --test-threads=2
+	  cargo test -p threadkit --release --test 'loom_*' -- --test-threads=2
 
 # pytest on every CPython 3.11+ on the machine, each in its own .venv-X.Y with the wheel.
 py-test: wheel
