@@ -7,3 +7,12 @@ from test import lock_tests
 
 class TestLock(lock_tests.LockTests):
     locktype = staticmethod(tk_threading.Lock)
+
+
+class TestRLock(lock_tests.RLockTests):
+    locktype = staticmethod(tk_threading.RLock)
+
+
+class TestConditionOverRLock(lock_tests.ConditionTests):
+    condtype = staticmethod(tk_threading.Condition)
+

@@ -9,6 +9,7 @@ Switch with one changed import::
 This package also exports every threadkit primitive flat (``threadkit.Lock``...).
 """
 
-from threadkit._core import Lock
+from threadkit._core import Lock, RLock
+from threadkit.threading import Condition
 
-__all__ = ["Lock"]
+__all__ = ["Condition", "Lock", "RLock"]

@@ -7,7 +7,9 @@
 use pyo3::prelude::*;
 
 mod blocking;
+mod condition;
 mod lock;
+mod rlock;
 
 /// The extension module `threadkit._core`.
 #[pymodule(gil_used = false)]
@@ -28,5 +30,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     blocking::init(timeout_max, main_ident, py_minor);
     m.add_function(wrap_pyfunction!(blocking::_set_main_thread_ident, m)?)?;
     m.add_class::<lock::PyLock>()?;
+    m.add_class::<rlock::PyRLock>()?;
+    m.add_class::<condition::PyCondition>()?;
+    m.add_class::<condition::PyWaitTicket>()?;
     Ok(())
 }

@@ -28,7 +28,7 @@ impl PyLock {
     /// Acquire the lock, blocking or non-blocking, with an optional timeout; return whether it
     /// was acquired.
     #[pyo3(signature = (blocking=None, timeout=None))]
-    fn acquire(
+    pub(crate) fn acquire(
         &self,
         py: Python<'_>,
         blocking: Option<&Bound<'_, PyAny>>,
@@ -66,7 +66,7 @@ impl PyLock {
     }
 
     /// Release the lock; any thread may. Releasing an unlocked lock is `RuntimeError`.
-    fn release(&self) -> PyResult<()> {
+    pub(crate) fn release(&self) -> PyResult<()> {
         self.inner
             .release()
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))
@@ -103,7 +103,7 @@ impl PyLock {
     }
 
     /// Reset to unlocked in a child process after `fork()`.
-    fn _at_fork_reinit(&self) {
+    pub(crate) fn _at_fork_reinit(&self) {
         self.inner.reinit_after_fork();
     }
 

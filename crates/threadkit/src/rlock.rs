@@ -258,6 +258,25 @@ impl RLock {
         }
     }
 
+    /// The owner's recursion depth, whichever thread asks (0 when unlocked): a snapshot for
+    /// reprs and diagnostics, as CPython's `RLock` repr shows `count=`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(threadkit::RLock::new());
+    /// let _a = lock.lock();
+    /// let _b = lock.lock();
+    /// let other = lock.clone();
+    /// assert_eq!(std::thread::spawn(move || other.held_count()).join().unwrap(), 2);
+    /// ```
+    pub fn held_count(&self) -> u64 {
+        if self.locked() {
+            self.count.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
     /// Releases the lock completely, whatever the recursion depth, and returns
     /// `(count, owner)` for [`RLock::acquire_restore`] (Python's `RLock._release_save()`, which
     /// [`crate::Condition::wait`] uses).

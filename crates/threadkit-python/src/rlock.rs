@@ -1,0 +1,132 @@
+//! `threadkit.RLock`: `threading.RLock` over [`threadkit::RLock`].
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use crate::blocking::{block, lock_deadline};
+use crate::lock::type_path;
+
+/// A reentrant lock, as `threading.RLock`: the owning thread may acquire it again; each
+/// acquire needs its release.
+#[pyclass(module = "threadkit", name = "RLock", frozen, weakref, subclass)]
+pub struct PyRLock {
+    pub(crate) inner: threadkit::RLock,
+}
+
+fn not_owner() -> PyErr {
+    PyRuntimeError::new_err("cannot release un-acquired lock")
+}
+
+#[pymethods]
+impl PyRLock {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
+        PyRLock {
+            inner: threadkit::RLock::new(),
+        }
+    }
+
+    /// Acquire the lock (again, if the caller owns it), blocking or non-blocking, with an
+    /// optional timeout; return whether it was acquired.
+    #[pyo3(signature = (blocking=None, timeout=None))]
+    pub(crate) fn acquire(
+        &self,
+        py: Python<'_>,
+        blocking: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        if timeout.is_none() && self.inner.try_acquire() {
+            return Ok(true);
+        }
+        let deadline = lock_deadline(blocking, timeout)?;
+        if self.inner.try_acquire() {
+            return Ok(true);
+        }
+        if deadline.has_passed() {
+            return Ok(false);
+        }
+        let lock = &self.inner;
+        block(py, |interrupt| {
+            lock.acquire_interruptible(deadline, interrupt)
+        })
+    }
+
+    fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
+        self.acquire(py, None, None)
+    }
+
+    /// Release one level; the lock is free once every acquire is released. Releasing a lock
+    /// the caller does not own is `RuntimeError`.
+    pub(crate) fn release(&self) -> PyResult<()> {
+        self.inner.release().map_err(|_| not_owner())
+    }
+
+    #[pyo3(signature = (_exc_type=None, _exc=None, _tb=None))]
+    fn __exit__(
+        &self,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.release()
+    }
+
+    /// Whether any thread holds the lock (`RLock.locked()` of CPython 3.14).
+    fn locked(&self) -> bool {
+        self.inner.locked()
+    }
+
+    /// Whether the calling thread holds the lock.
+    fn _is_owned(&self) -> bool {
+        self.inner.is_owned()
+    }
+
+    /// How many times the calling thread holds the lock (0 if it does not).
+    fn _recursion_count(&self) -> u64 {
+        self.inner.recursion_count()
+    }
+
+    /// Release completely, returning the state for `_acquire_restore` (the Condition protocol).
+    pub(crate) fn _release_save(&self) -> PyResult<(u64, u64)> {
+        self.inner.release_save().map_err(|_| not_owner())
+    }
+
+    /// Re-acquire with the state `_release_save` returned (the Condition protocol).
+    pub(crate) fn _acquire_restore(&self, py: Python<'_>, state: (u64, u64)) {
+        let lock = &self.inner;
+        py.detach(|| lock.acquire_restore(state));
+    }
+
+    /// The ident of the owning thread, or None when unlocked.
+    fn _owner(&self) -> Option<u64> {
+        self.inner.owner()
+    }
+
+    /// Reset to unlocked in a child process after `fork()`.
+    pub(crate) fn _at_fork_reinit(&self) {
+        self.inner.reinit_after_fork();
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let lock = &slf.get().inner;
+        let owner = lock.owner();
+        let count = if owner.is_some() {
+            lock.held_count()
+        } else {
+            0
+        };
+        Ok(format!(
+            "<{} {} object owner={} count={} at {:#x}>",
+            if owner.is_some() {
+                "locked"
+            } else {
+                "unlocked"
+            },
+            type_path(&slf.get_type())?,
+            owner.unwrap_or(0),
+            count,
+            slf.as_ptr() as usize
+        ))
+    }
+}
