@@ -131,6 +131,10 @@ pub fn wait_deadline(timeout: Option<&Bound<'_, PyAny>>) -> PyResult<Deadline> {
         None => Ok(Deadline::never()),
         Some(t) if t.is_none() => Ok(Deadline::never()),
         Some(t) => {
+            // `timeout > 0` is false for NaN: the stdlib then polls once without blocking.
+            if t.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan()) {
+                return Ok(Deadline::now());
+            }
             let seconds = seconds_of(t)?;
             if seconds <= 0.0 {
                 Ok(Deadline::now())

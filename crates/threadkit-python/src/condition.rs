@@ -5,14 +5,14 @@
 //! lock's methods are Python code, which Rust never calls: DESIGN.md rule 1) and uses this
 //! class only for its waiter queue (`_enqueue`, `_wait_ticket`, `_notify_waiters`).
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use threadkit::{
     ConditionError, ConditionLock, Deadline, Interrupt, Interrupted, ReleaseError, WaitQueue,
     WaitTicket,
 };
 
-use crate::blocking::{block, py_minor, wait_deadline};
+use crate::blocking::{block, wait_deadline};
 use crate::lock::PyLock;
 use crate::rlock::PyRLock;
 
@@ -212,12 +212,6 @@ impl PyCondition {
     fn notify(&self, py: Python<'_>, n: i64) -> PyResult<()> {
         if !self.is_owned(py)? {
             return Err(PyRuntimeError::new_err("cannot notify on un-acquired lock"));
-        }
-        if n < 0 && py_minor() <= 11 {
-            // 3.11 slices its waiter deque with itertools.islice(waiters, n).
-            return Err(PyValueError::new_err(
-                "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize.",
-            ));
         }
         self.waiters.notify(n.max(0) as usize);
         Ok(())

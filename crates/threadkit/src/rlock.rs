@@ -281,10 +281,11 @@ impl RLock {
     /// `(count, owner)` for [`RLock::acquire_restore`] (Python's `RLock._release_save()`, which
     /// [`crate::Condition::wait`] uses).
     ///
+    /// As CPython's, it checks only that some thread holds the lock, and returns that owner's
+    /// state: a [`crate::Condition`] calls it only after checking that the caller owns the lock.
+    ///
     /// # Errors
-    /// [`ReleaseError::NotOwner`] if the calling thread does not hold the lock. (CPython only
-    /// checks that the lock is held by some thread; we require the caller to own it, as the
-    /// count is the owner's.)
+    /// [`ReleaseError::NotOwner`] if no thread holds the lock.
     ///
     /// ```
     /// let lock = threadkit::RLock::new();
@@ -297,13 +298,13 @@ impl RLock {
     /// assert_eq!(lock.recursion_count(), 2);
     /// ```
     pub fn release_save(&self) -> Result<(u64, u64), ReleaseError> {
-        let me = get_ident();
-        if self.owner.load(Ordering::Relaxed) != me {
+        let owner = self.owner.load(Ordering::Relaxed);
+        if owner == 0 {
             return Err(ReleaseError::NotOwner);
         }
         let count = self.count.load(Ordering::Relaxed);
         self.let_go();
-        Ok((count, me))
+        Ok((count, owner))
     }
 
     /// Acquires the lock (blocking, not interruptible) and restores the `(count, owner)` state

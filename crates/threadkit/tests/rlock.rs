@@ -156,11 +156,13 @@ fn release_save_and_acquire_restore() {
     for _ in 0..3 {
         lock.acquire();
     }
+    // As CPython's: any thread may release-save a held lock, getting the owner's state.
     let l = lock.clone();
-    assert_eq!(
-        on_other_thread(move || l.release_save()),
-        Err(ReleaseError::NotOwner)
-    );
+    let me = get_ident();
+    assert_eq!(on_other_thread(move || l.release_save()), Ok((3, me)));
+    assert!(!lock.locked());
+    lock.acquire_restore((3, me));
+    assert_eq!(lock.recursion_count(), 3);
     let saved = lock.release_save().unwrap();
     assert_eq!(saved, (3, get_ident()));
     assert!(!lock.locked());
