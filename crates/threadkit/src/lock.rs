@@ -317,7 +317,7 @@ impl Lock {
     /// drop(held);
     /// ```
     pub fn try_lock(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// A guard if the lock could be acquired within `timeout`.
@@ -330,7 +330,7 @@ impl Lock {
     /// ```
     pub fn try_lock_for(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 
     /// Resets the lock to unlocked, for a child process after `fork()` (Python's
