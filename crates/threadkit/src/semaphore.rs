@@ -358,7 +358,7 @@ impl Semaphore {
     /// drop(permit);
     /// ```
     pub fn try_acquire_guard(&self) -> Option<SemaphoreGuard<'_>> {
-        self.try_acquire().then_some(SemaphoreGuard { sem: self })
+        self.try_acquire().then(|| SemaphoreGuard { sem: self })
     }
 
     /// A guard holding a permit if one could be taken within `timeout`.
@@ -370,7 +370,7 @@ impl Semaphore {
     /// ```
     pub fn acquire_guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(SemaphoreGuard { sem: self })
+            .then(|| SemaphoreGuard { sem: self })
     }
 
     /// Resets the waiting state for a child process after `fork()` (Python's `_at_fork_reinit`):
