@@ -189,7 +189,7 @@ fn debug_and_reinit() {
 #[test]
 fn stress_every_round_wakes_every_waiter() {
     const THREADS: usize = 8;
-    const ROUNDS: usize = 300;
+    const ROUNDS: usize = 1_000;
     let events: Arc<Vec<Event>> = Arc::new((0..ROUNDS).map(|_| Event::new()).collect());
     let woken = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..THREADS)
