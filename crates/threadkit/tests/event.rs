@@ -185,36 +185,37 @@ fn debug_and_reinit() {
     assert!(!ev.wait_timeout(Duration::from_millis(1)));
 }
 
-/// Many rounds, each its own event: every waiter of every round is woken.
+/// Many rounds, each its own event set once every thread is about to wait for it: every
+/// waiter of every round is woken.
 #[test]
 fn stress_every_round_wakes_every_waiter() {
     const THREADS: usize = 8;
-    const ROUNDS: usize = 1_000;
+    const ROUNDS: usize = 500;
     let events: Arc<Vec<Event>> = Arc::new((0..ROUNDS).map(|_| Event::new()).collect());
-    let woken = Arc::new(AtomicUsize::new(0));
+    let arrived = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (events, woken) = (events.clone(), woken.clone());
+            let (events, arrived) = (events.clone(), arrived.clone());
             thread::spawn(move || {
                 for (r, ev) in events.iter().enumerate() {
+                    arrived.fetch_add(1, Ordering::SeqCst);
                     let ok = if (t + r) % 2 == 0 {
                         ev.wait()
                     } else {
                         ev.wait_timeout(Duration::from_secs(60))
                     };
                     assert!(ok);
-                    woken.fetch_add(1, Ordering::Relaxed);
                 }
             })
         })
         .collect();
-    for ev in events.iter() {
+    for (r, ev) in events.iter().enumerate() {
+        spin_until(|| arrived.load(Ordering::SeqCst) == THREADS * (r + 1));
         ev.set();
     }
     for h in handles {
         h.join().unwrap();
     }
-    assert_eq!(woken.load(Ordering::Relaxed), THREADS * ROUNDS);
 }
 
 /// set/clear churn against waiters with and without timeouts: no waiter is lost, and once the

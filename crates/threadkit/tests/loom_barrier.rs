@@ -1,6 +1,6 @@
-#![cfg(loom)]
 //! loom models of Barrier: every thread of a round is released with a distinct index, rounds do
 //! not mix, the action runs once per round, and abort/reset release waiters.
+#![cfg(loom)]
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;

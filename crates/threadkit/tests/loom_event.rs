@@ -1,7 +1,7 @@
-#![cfg(loom)]
 //! loom models of Event: set wakes every waiter (a lost wake-up between a waiter's check of the
 //! flag and its sleep shows up as a loom deadlock), and what was written before set is visible
 //! after wait.
+#![cfg(loom)]
 
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;

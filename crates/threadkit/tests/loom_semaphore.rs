@@ -1,6 +1,6 @@
-#![cfg(loom)]
 //! loom models of Semaphore: permits are never over-granted, and a blocked acquirer is always
 //! woken by a release (a lost wake-up shows up as a loom deadlock).
+#![cfg(loom)]
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
