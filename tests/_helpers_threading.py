@@ -73,3 +73,21 @@ def wait_until_blocked_in(thread, func, marker, grace=0.05):
         time.sleep(0.001)
     del f
     time.sleep(grace)
+
+
+def wait_child(pid, timeout=JOIN_TIMEOUT):
+    """Exit code of the forked child ``pid``; a child still running after ``timeout`` seconds
+    (deadlocked after the fork) is killed and the test fails."""
+    import os
+    import signal
+
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"forked child still running after {timeout} s: deadlocked")
+        time.sleep(0.005)

@@ -13,7 +13,7 @@ import weakref
 import pytest
 
 import threadkit.threading as tk
-from _helpers_threading import join_all, python_work, start_thread, timed, wait_until
+from _helpers_threading import join_all, python_work, start_thread, timed, wait_child, wait_until
 from conftest import outcome, requires_fork
 
 NOT_ACQUIRED_WAIT = (RuntimeError, "cannot wait on un-acquired lock")
@@ -563,12 +563,14 @@ def test_fork_child_reinits_a_condition_with_a_waiter(threading_mod):
             code = 0 if ok else 1
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    with c:
-        let_go.set()
-        c.notify()
-    join_all(threads)
-    assert os.waitstatus_to_exitcode(status) == 0
+    try:
+        exit_code = wait_child(pid)
+    finally:
+        with c:
+            let_go.set()
+            c.notify()
+        join_all(threads)
+    assert exit_code == 0
 
 
 def test_blocked_wait_releases_the_gil(threading_mod, lock_kind):

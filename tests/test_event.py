@@ -9,7 +9,14 @@ import weakref
 
 import pytest
 
-from _helpers_threading import join_all, python_work, start_thread, timed, wait_until_blocked_in
+from _helpers_threading import (
+    join_all,
+    python_work,
+    start_thread,
+    timed,
+    wait_child,
+    wait_until_blocked_in,
+)
 from conftest import outcome, requires_fork
 
 # name -> (set first?, call)
@@ -192,11 +199,13 @@ def test_fork_child_reinits_an_event_with_waiters(threading_mod):
             code = 0 if ok else 1
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert e.is_set() is False  # the child's set() is its own
-    e.set()
-    join_all([t])
+    try:
+        exit_code = wait_child(pid)
+        assert e.is_set() is False  # the child's set() is its own
+    finally:
+        e.set()
+        join_all([t])
+    assert exit_code == 0
     assert results == [True]
 
 

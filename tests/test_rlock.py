@@ -9,7 +9,7 @@ import weakref
 
 import pytest
 
-from _helpers_threading import join_all, python_work, start_thread, start_threads, timed
+from _helpers_threading import join_all, python_work, start_thread, start_threads, timed, wait_child
 from conftest import outcome, requires_fork
 
 NAN = float("nan")
@@ -302,10 +302,12 @@ def test_fork_child_reinits_lock_held_by_a_thread(threading_mod):
             code = 0 if ok else 1
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    let_go.set()
-    join_all([t])
-    assert os.waitstatus_to_exitcode(status) == 0
+    try:
+        exit_code = wait_child(pid)
+    finally:
+        let_go.set()
+        join_all([t])
+    assert exit_code == 0
 
 
 def test_locked(threading_mod):
