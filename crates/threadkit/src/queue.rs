@@ -378,7 +378,9 @@ pub struct Queue<T, O: Order<T> = Fifo> {
     not_full: Condvar,
     all_done: Condvar,
     maxsize: usize,
-    _types: PhantomData<(fn(T) -> T, O)>,
+    /// `T` lives in the store (so `Queue<T>` is `Send + Sync` when `T: Send`, like a mutex).
+    _item: PhantomData<fn(T) -> T>,
+    _order: PhantomData<O>,
 }
 
 impl<T> Queue<T, Fifo> {
@@ -445,7 +447,8 @@ impl<T, O: Order<T>> Queue<T, O> {
             not_full: Condvar::new(),
             all_done: Condvar::new(),
             maxsize,
-            _types: PhantomData,
+            _item: PhantomData,
+            _order: PhantomData,
         }
     }
 

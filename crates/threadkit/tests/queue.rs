@@ -546,3 +546,12 @@ fn fifo_order_per_producer_under_contention() {
     }
     assert!(q.empty());
 }
+
+#[test]
+fn send_and_sync_when_items_are_send() {
+    fn send_sync<X: Send + Sync>() {}
+    // Cell is Send but not Sync: the queue hands items over, never shares them.
+    send_sync::<Queue<std::cell::Cell<u8>>>();
+    send_sync::<Queue<std::cell::Cell<u8>, Lifo>>();
+    send_sync::<threadkit::SimpleQueue<std::cell::Cell<u8>>>();
+}
