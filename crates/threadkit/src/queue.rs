@@ -1,1 +1,1182 @@
-//! (to be written)
+//! [`Queue`] (Python's `queue.Queue`, `LifoQueue` and `PriorityQueue`) and [`SimpleQueue`]
+//! (Python's `queue.SimpleQueue`).
+//!
+//! A [`Queue`] is made of two separable parts:
+//!
+//! - its *storage*, chosen by an [`Order`]: [`Fifo`] (a `VecDeque`), [`Lifo`] (a `Vec`) or
+//!   [`Priority`] (a min-heap, smallest first, as Python's `heapq`);
+//! - its *coordination*: the item count against `maxsize`, the waiting getters, putters and
+//!   joiners, the unfinished-task count and the shutdown flag, all under one internal mutex.
+//!
+//! The coordination never looks inside the storage except through [`Order::push`],
+//! [`Order::pop`] and [`Order::len`], so any [`Order`] (including one whose "storage" is only a
+//! count, with the real items kept elsewhere) reuses the same waiting, task and shutdown logic.
+//!
+//! Uncontended `put` and `get` are one short critical section each; a condition variable is
+//! notified only when a thread is actually waiting on it.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use threadkit::Queue;
+//!
+//! let q = Arc::new(Queue::new(2));
+//! let consumer = {
+//!     let q = q.clone();
+//!     std::thread::spawn(move || {
+//!         let mut sum = 0;
+//!         while let Ok(n) = q.get() {
+//!             sum += n;
+//!             q.task_done().unwrap();
+//!         }
+//!         sum
+//!     })
+//! };
+//! for n in 1..=10 {
+//!     q.put(n).unwrap();
+//! }
+//! q.join();
+//! q.shutdown(false);
+//! assert_eq!(consumer.join().unwrap(), 55);
+//! ```
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::sync::{Condvar, Mutex, MutexGuard};
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Why a put failed; the item always comes back.
+///
+/// Python raises `queue.Full` for [`PutError::Full`] and `queue.ShutDown` for
+/// [`PutError::ShutDown`], both without a message.
+///
+/// ```
+/// use threadkit::{PutError, Queue};
+///
+/// let q = Queue::new(1);
+/// q.put("a").unwrap();
+/// assert_eq!(q.try_put("b"), Err(PutError::Full("b")));
+/// q.shutdown(false);
+/// let err = q.put("c").unwrap_err();
+/// assert!(err.is_shut_down());
+/// assert_eq!(err.into_inner(), "c");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PutError<T> {
+    /// The queue was full and stayed full until the deadline (or a non-blocking put).
+    Full(T),
+    /// The queue has been shut down.
+    ShutDown(T),
+    /// The [`Interrupt`] stopped the wait.
+    Interrupted(T),
+}
+
+impl<T> PutError<T> {
+    /// The item that was not put.
+    ///
+    /// ```
+    /// assert_eq!(threadkit::PutError::Full(7).into_inner(), 7);
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full(t) | PutError::ShutDown(t) | PutError::Interrupted(t) => t,
+        }
+    }
+
+    /// Whether this is [`PutError::Full`].
+    ///
+    /// ```
+    /// assert!(threadkit::PutError::Full(()).is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        matches!(self, PutError::Full(_))
+    }
+
+    /// Whether this is [`PutError::ShutDown`].
+    ///
+    /// ```
+    /// assert!(threadkit::PutError::ShutDown(()).is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        matches!(self, PutError::ShutDown(_))
+    }
+
+    /// Whether this is [`PutError::Interrupted`].
+    ///
+    /// ```
+    /// assert!(threadkit::PutError::Interrupted(()).is_interrupted());
+    /// ```
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, PutError::Interrupted(_))
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PutError::Full(_) => "Full(..)",
+            PutError::ShutDown(_) => "ShutDown(..)",
+            PutError::Interrupted(_) => "Interrupted(..)",
+        })
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PutError::Full(_) => "queue full",
+            PutError::ShutDown(_) => "queue shut down",
+            PutError::Interrupted(_) => "wait interrupted",
+        })
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
+
+/// Why a get failed.
+///
+/// Python raises `queue.Empty` for [`GetError::Empty`] and `queue.ShutDown` for
+/// [`GetError::ShutDown`], both without a message.
+///
+/// ```
+/// use threadkit::{GetError, Queue};
+///
+/// let q: Queue<i32> = Queue::new(0);
+/// assert_eq!(q.try_get(), Err(GetError::Empty));
+/// q.shutdown(false);
+/// assert_eq!(q.get(), Err(GetError::ShutDown));
+/// assert_eq!(GetError::Empty.to_string(), "queue empty");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GetError {
+    /// The queue was empty and stayed empty until the deadline (or a non-blocking get).
+    Empty,
+    /// The queue has been shut down and is empty (or was shut down with `immediate`).
+    ShutDown,
+    /// The [`Interrupt`] stopped the wait.
+    Interrupted,
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GetError::Empty => "queue empty",
+            GetError::ShutDown => "queue shut down",
+            GetError::Interrupted => "wait interrupted",
+        })
+    }
+}
+
+impl std::error::Error for GetError {}
+
+/// [`Queue::task_done`] was called more times than items were put (Python:
+/// `ValueError('task_done() called too many times')`).
+///
+/// ```
+/// let q: threadkit::Queue<()> = threadkit::Queue::new(0);
+/// let err = q.task_done().unwrap_err();
+/// assert_eq!(err.to_string(), "task_done() called too many times");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TaskDoneError;
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task_done() called too many times")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}
+
+// ---------------------------------------------------------------------------------------------
+// Orders (storage)
+// ---------------------------------------------------------------------------------------------
+
+/// The storage of a [`Queue`], which decides the order items come out in (Python's `_init`,
+/// `_put`, `_get` and `_qsize` hooks). Called with the queue's internal mutex held: keep it
+/// short and never block.
+///
+/// ```
+/// use threadkit::{Order, Queue};
+///
+/// /// Largest first.
+/// struct MaxFirst;
+/// impl<T: Ord> Order<T> for MaxFirst {
+///     type Store = std::collections::BinaryHeap<T>;
+///     fn push(store: &mut Self::Store, item: T) { store.push(item) }
+///     fn pop(store: &mut Self::Store) -> Option<T> { store.pop() }
+///     fn len(store: &Self::Store) -> usize { store.len() }
+/// }
+///
+/// let q: Queue<i32, MaxFirst> = Queue::with_maxsize(0);
+/// for n in [2, 9, 4] { q.put(n).unwrap(); }
+/// assert_eq!(q.get(), Ok(9));
+/// ```
+pub trait Order<T> {
+    /// The container (created empty with `Default`).
+    type Store: Default;
+    /// Adds an item.
+    fn push(store: &mut Self::Store, item: T);
+    /// Removes the next item, `None` if empty.
+    fn pop(store: &mut Self::Store) -> Option<T>;
+    /// The number of items stored.
+    fn len(store: &Self::Store) -> usize;
+}
+
+/// First in, first out: Python's `queue.Queue`.
+///
+/// ```
+/// let q = threadkit::Queue::new(0);
+/// q.put(1).unwrap();
+/// q.put(2).unwrap();
+/// assert_eq!(q.get(), Ok(1));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fifo;
+
+impl<T> Order<T> for Fifo {
+    type Store = VecDeque<T>;
+    #[inline]
+    fn push(store: &mut Self::Store, item: T) {
+        store.push_back(item);
+    }
+    #[inline]
+    fn pop(store: &mut Self::Store) -> Option<T> {
+        store.pop_front()
+    }
+    #[inline]
+    fn len(store: &Self::Store) -> usize {
+        store.len()
+    }
+}
+
+/// Last in, first out: Python's `queue.LifoQueue`.
+///
+/// ```
+/// let q = threadkit::Queue::lifo(0);
+/// q.put(1).unwrap();
+/// q.put(2).unwrap();
+/// assert_eq!(q.get(), Ok(2));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lifo;
+
+impl<T> Order<T> for Lifo {
+    type Store = Vec<T>;
+    #[inline]
+    fn push(store: &mut Self::Store, item: T) {
+        store.push(item);
+    }
+    #[inline]
+    fn pop(store: &mut Self::Store) -> Option<T> {
+        store.pop()
+    }
+    #[inline]
+    fn len(store: &Self::Store) -> usize {
+        store.len()
+    }
+}
+
+/// Smallest first (a binary min-heap, as Python's `heapq`): Python's `queue.PriorityQueue`.
+/// Equal items come out in no particular order; add a sequence number to make it stable.
+///
+/// ```
+/// let q = threadkit::Queue::priority(0);
+/// for n in [5, 1, 3] { q.put(n).unwrap(); }
+/// assert_eq!(q.get(), Ok(1));
+/// assert_eq!(q.get(), Ok(3));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Priority;
+
+impl<T: Ord> Order<T> for Priority {
+    type Store = BinaryHeap<Reverse<T>>;
+    #[inline]
+    fn push(store: &mut Self::Store, item: T) {
+        store.push(Reverse(item));
+    }
+    #[inline]
+    fn pop(store: &mut Self::Store) -> Option<T> {
+        store.pop().map(|Reverse(t)| t)
+    }
+    #[inline]
+    fn len(store: &Self::Store) -> usize {
+        store.len()
+    }
+}
+
+/// A last-in, first-out [`Queue`] (Python's `queue.LifoQueue`).
+pub type LifoQueue<T> = Queue<T, Lifo>;
+/// A smallest-first [`Queue`] (Python's `queue.PriorityQueue`).
+pub type PriorityQueue<T> = Queue<T, Priority>;
+
+// ---------------------------------------------------------------------------------------------
+// Coordination
+// ---------------------------------------------------------------------------------------------
+
+/// Everything a queue coordinates besides its items: kept apart from the storage so that the
+/// same waiting/task/shutdown logic serves any storage.
+#[derive(Debug, Default)]
+struct Gate {
+    /// Threads blocked in a get (waiting on `not_empty`).
+    getters: usize,
+    /// Threads blocked in a put (waiting on `not_full`).
+    putters: usize,
+    /// Threads blocked in a join (waiting on `all_done`).
+    joiners: usize,
+    /// Items put and not yet marked done.
+    unfinished: usize,
+    shutdown: bool,
+}
+
+struct State<S> {
+    store: S,
+    gate: Gate,
+}
+
+/// What a put or get does when it cannot go on at once.
+enum Block<'i> {
+    No,
+    Until(Deadline, &'i mut dyn Interrupt),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue
+// ---------------------------------------------------------------------------------------------
+
+/// A multi-producer, multi-consumer queue with task tracking and shutdown, as Python's
+/// `queue.Queue` (CPython 3.13 semantics). The order is a type parameter: [`Fifo`] (the
+/// default, [`Queue::new`]), [`Lifo`] ([`Queue::lifo`]) or [`Priority`] ([`Queue::priority`]).
+///
+/// `maxsize` 0 means unbounded; otherwise a put blocks while `maxsize` items are queued.
+/// Every put counts an unfinished task that [`Queue::task_done`] marks done and
+/// [`Queue::join`] waits for. After [`Queue::shutdown`], puts fail and gets fail once the queue
+/// is empty.
+///
+/// ```
+/// use threadkit::{GetError, Queue};
+///
+/// let q = Queue::new(0);
+/// q.put("job").unwrap();
+/// assert_eq!(q.qsize(), 1);
+/// assert_eq!(q.get(), Ok("job"));
+/// q.task_done().unwrap();
+/// q.join(); // returns at once: every task is done
+/// q.shutdown(false);
+/// assert_eq!(q.get(), Err(GetError::ShutDown));
+/// ```
+pub struct Queue<T, O: Order<T> = Fifo> {
+    state: Mutex<State<O::Store>>,
+    not_empty: Condvar,
+    not_full: Condvar,
+    all_done: Condvar,
+    maxsize: usize,
+    /// `T` lives in the store (so `Queue<T>` is `Send + Sync` when `T: Send`, like a mutex).
+    _item: PhantomData<fn(T) -> T>,
+    _order: PhantomData<O>,
+}
+
+impl<T> Queue<T, Fifo> {
+    /// A first-in, first-out queue (Python's `queue.Queue(maxsize)`); `maxsize` 0 is unbounded.
+    ///
+    /// ```
+    /// let q: threadkit::Queue<u8> = threadkit::Queue::new(3);
+    /// assert_eq!(q.maxsize(), 3);
+    /// ```
+    pub fn new(maxsize: usize) -> Self {
+        Queue::with_maxsize(maxsize)
+    }
+}
+
+impl<T> Queue<T, Lifo> {
+    /// A last-in, first-out queue (Python's `queue.LifoQueue(maxsize)`).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::lifo(0);
+    /// q.put('a').unwrap();
+    /// q.put('b').unwrap();
+    /// assert_eq!(q.get(), Ok('b'));
+    /// ```
+    pub fn lifo(maxsize: usize) -> Self {
+        Queue::with_maxsize(maxsize)
+    }
+}
+
+impl<T: Ord> Queue<T, Priority> {
+    /// A smallest-first queue (Python's `queue.PriorityQueue(maxsize)`).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::priority(0);
+    /// q.put((2, "later")).unwrap();
+    /// q.put((1, "first")).unwrap();
+    /// assert_eq!(q.get(), Ok((1, "first")));
+    /// ```
+    pub fn priority(maxsize: usize) -> Self {
+        Queue::with_maxsize(maxsize)
+    }
+}
+
+impl<T, O: Order<T>> Default for Queue<T, O> {
+    fn default() -> Self {
+        Queue::with_maxsize(0)
+    }
+}
+
+impl<T, O: Order<T>> Queue<T, O> {
+    /// A queue of any [`Order`]; `maxsize` 0 is unbounded.
+    ///
+    /// ```
+    /// use threadkit::{Lifo, Queue};
+    /// let q: Queue<i32, Lifo> = Queue::with_maxsize(0);
+    /// assert!(q.empty());
+    /// ```
+    pub fn with_maxsize(maxsize: usize) -> Self {
+        Queue {
+            state: Mutex::new(State {
+                store: O::Store::default(),
+                gate: Gate::default(),
+            }),
+            not_empty: Condvar::new(),
+            not_full: Condvar::new(),
+            all_done: Condvar::new(),
+            maxsize,
+            _item: PhantomData,
+            _order: PhantomData,
+        }
+    }
+
+    /// The bound given at creation; 0 is unbounded.
+    ///
+    /// ```
+    /// assert_eq!(threadkit::Queue::<()>::new(0).maxsize(), 0);
+    /// ```
+    #[inline]
+    pub fn maxsize(&self) -> usize {
+        self.maxsize
+    }
+
+    #[inline]
+    fn is_full(&self, store: &O::Store) -> bool {
+        self.maxsize > 0 && O::len(store) >= self.maxsize
+    }
+
+    // --- put -----------------------------------------------------------------------------
+
+    /// Puts `item`, blocking while the queue is full.
+    ///
+    /// # Errors
+    /// [`PutError::ShutDown`] (with the item) if the queue is or gets shut down.
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(1).unwrap();
+    /// assert_eq!(q.qsize(), 1);
+    /// ```
+    pub fn put(&self, item: T) -> Result<(), PutError<T>> {
+        self.put_impl(item, Block::Until(Deadline::never(), &mut NoInterrupt))
+    }
+
+    /// Puts `item` if there is room now, without blocking (Python's `put_nowait`).
+    ///
+    /// # Errors
+    /// [`PutError::Full`] or [`PutError::ShutDown`], with the item.
+    ///
+    /// ```
+    /// use threadkit::{PutError, Queue};
+    /// let q = Queue::new(1);
+    /// assert_eq!(q.try_put(1), Ok(()));
+    /// assert_eq!(q.try_put(2), Err(PutError::Full(2)));
+    /// ```
+    pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+        self.put_impl(item, Block::No)
+    }
+
+    /// Puts `item`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    /// [`PutError::Full`] on timeout, [`PutError::ShutDown`]; the item comes back.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let q = threadkit::Queue::new(1);
+    /// q.put(1).unwrap();
+    /// assert!(q.put_timeout(2, Duration::from_millis(5)).unwrap_err().is_full());
+    /// ```
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
+        self.put_until(item, Deadline::after(timeout))
+    }
+
+    /// Puts `item`, waiting until `deadline` at most for room.
+    ///
+    /// # Errors
+    /// [`PutError::Full`] on timeout, [`PutError::ShutDown`]; the item comes back.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, Queue};
+    /// let q = Queue::new(0);
+    /// assert!(q.put_until(1, Deadline::now()).is_ok()); // room: no wait needed
+    /// ```
+    pub fn put_until(&self, item: T, deadline: Deadline) -> Result<(), PutError<T>> {
+        self.put_impl(item, Block::Until(deadline, &mut NoInterrupt))
+    }
+
+    /// Puts `item`, waiting until `deadline` at most for room, asking `interrupt` at its interval
+    /// whether to give up. The one the other puts are made of.
+    ///
+    /// # Errors
+    /// [`PutError::Full`] on timeout, [`PutError::ShutDown`], [`PutError::Interrupted`]; the
+    /// item always comes back.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, NoInterrupt, Queue};
+    /// let q = Queue::new(0);
+    /// q.put_interruptible(1, Deadline::never(), &mut NoInterrupt).unwrap();
+    /// assert_eq!(q.get(), Ok(1));
+    /// ```
+    pub fn put_interruptible(
+        &self,
+        item: T,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<(), PutError<T>> {
+        self.put_impl(item, Block::Until(deadline, interrupt))
+    }
+
+    #[inline]
+    fn put_impl(&self, item: T, block: Block<'_>) -> Result<(), PutError<T>> {
+        let mut guard = self.state.lock();
+        if guard.gate.shutdown {
+            return Err(PutError::ShutDown(item));
+        }
+        if self.is_full(&guard.store) {
+            let Block::Until(deadline, interrupt) = block else {
+                return Err(PutError::Full(item));
+            };
+            let (g, outcome) = self.wait_for_room(guard, deadline, interrupt);
+            guard = g;
+            match outcome {
+                // Woken by room or by shutdown: as Python, shutdown wins.
+                WaitOutcome::Ready if guard.gate.shutdown => return Err(PutError::ShutDown(item)),
+                WaitOutcome::Ready => {}
+                WaitOutcome::TimedOut => return Err(PutError::Full(item)),
+                WaitOutcome::Interrupted => return Err(PutError::Interrupted(item)),
+            }
+        }
+        O::push(&mut guard.store, item);
+        guard.gate.unfinished += 1;
+        if guard.gate.getters > 0 {
+            // parking_lot requeues the woken getter onto the mutex we hold: no wake-then-block.
+            self.not_empty.notify_one();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn wait_for_room<'a>(
+        &'a self,
+        mut guard: MutexGuard<'a, State<O::Store>>,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> (MutexGuard<'a, State<O::Store>>, WaitOutcome) {
+        guard.gate.putters += 1;
+        let (mut guard, outcome) = wait_while(
+            &self.state,
+            &self.not_full,
+            guard,
+            deadline,
+            interrupt,
+            |s| !s.gate.shutdown && self.is_full(&s.store),
+        );
+        guard.gate.putters -= 1;
+        (guard, outcome)
+    }
+
+    // --- get -----------------------------------------------------------------------------
+
+    /// Removes and returns the next item, blocking while the queue is empty.
+    ///
+    /// # Errors
+    /// [`GetError::ShutDown`] once the queue is shut down and empty.
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(5).unwrap();
+    /// assert_eq!(q.get(), Ok(5));
+    /// ```
+    pub fn get(&self) -> Result<T, GetError> {
+        self.get_impl(Block::Until(Deadline::never(), &mut NoInterrupt))
+    }
+
+    /// Removes and returns the next item if there is one, without blocking (Python's
+    /// `get_nowait`).
+    ///
+    /// # Errors
+    /// [`GetError::Empty`], or [`GetError::ShutDown`] if shut down and empty.
+    ///
+    /// ```
+    /// use threadkit::{GetError, Queue};
+    /// let q: Queue<i32> = Queue::new(0);
+    /// assert_eq!(q.try_get(), Err(GetError::Empty));
+    /// ```
+    pub fn try_get(&self) -> Result<T, GetError> {
+        self.get_impl(Block::No)
+    }
+
+    /// Removes and returns the next item, waiting at most `timeout` for one.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout, [`GetError::ShutDown`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::{GetError, Queue};
+    /// let q: Queue<i32> = Queue::new(0);
+    /// assert_eq!(q.get_timeout(Duration::from_millis(5)), Err(GetError::Empty));
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
+        self.get_until(Deadline::after(timeout))
+    }
+
+    /// Removes and returns the next item, waiting until `deadline` at most.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout, [`GetError::ShutDown`].
+    ///
+    /// ```
+    /// use threadkit::{Deadline, GetError, Queue};
+    /// let q: Queue<i32> = Queue::new(0);
+    /// assert_eq!(q.get_until(Deadline::now()), Err(GetError::Empty));
+    /// ```
+    pub fn get_until(&self, deadline: Deadline) -> Result<T, GetError> {
+        self.get_impl(Block::Until(deadline, &mut NoInterrupt))
+    }
+
+    /// Removes and returns the next item, waiting until `deadline` at most and asking
+    /// `interrupt` at its interval whether to give up. The one the other gets are made of.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout, [`GetError::ShutDown`], [`GetError::Interrupted`].
+    ///
+    /// ```
+    /// use threadkit::{Deadline, NoInterrupt, Queue};
+    /// let q = Queue::new(0);
+    /// q.put('x').unwrap();
+    /// assert_eq!(q.get_interruptible(Deadline::never(), &mut NoInterrupt), Ok('x'));
+    /// ```
+    pub fn get_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        self.get_impl(Block::Until(deadline, interrupt))
+    }
+
+    #[inline]
+    fn get_impl(&self, block: Block<'_>) -> Result<T, GetError> {
+        let mut guard = self.state.lock();
+        let item = match O::pop(&mut guard.store) {
+            Some(item) => item,
+            None => {
+                if guard.gate.shutdown {
+                    return Err(GetError::ShutDown);
+                }
+                let Block::Until(deadline, interrupt) = block else {
+                    return Err(GetError::Empty);
+                };
+                let (g, outcome) = self.wait_for_item(guard, deadline, interrupt);
+                guard = g;
+                match outcome {
+                    WaitOutcome::Ready => match O::pop(&mut guard.store) {
+                        Some(item) => item,
+                        // Ready and empty: shut down.
+                        None => return Err(GetError::ShutDown),
+                    },
+                    WaitOutcome::TimedOut => return Err(GetError::Empty),
+                    WaitOutcome::Interrupted => return Err(GetError::Interrupted),
+                }
+            }
+        };
+        if guard.gate.putters > 0 {
+            self.not_full.notify_one();
+        }
+        Ok(item)
+    }
+
+    #[cold]
+    fn wait_for_item<'a>(
+        &'a self,
+        mut guard: MutexGuard<'a, State<O::Store>>,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> (MutexGuard<'a, State<O::Store>>, WaitOutcome) {
+        guard.gate.getters += 1;
+        let (mut guard, outcome) = wait_while(
+            &self.state,
+            &self.not_empty,
+            guard,
+            deadline,
+            interrupt,
+            |s| !s.gate.shutdown && O::len(&s.store) == 0,
+        );
+        guard.gate.getters -= 1;
+        (guard, outcome)
+    }
+
+    // --- sizes -----------------------------------------------------------------------------
+
+    /// The number of items queued (a snapshot: other threads may change it at once).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(()).unwrap();
+    /// assert_eq!(q.qsize(), 1);
+    /// ```
+    pub fn qsize(&self) -> usize {
+        O::len(&self.state.lock().store)
+    }
+
+    /// Whether no item is queued (a snapshot).
+    ///
+    /// ```
+    /// assert!(threadkit::Queue::<()>::new(0).empty());
+    /// ```
+    pub fn empty(&self) -> bool {
+        self.qsize() == 0
+    }
+
+    /// Whether `maxsize` items are queued (never, if unbounded; a snapshot).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(1);
+    /// q.put(()).unwrap();
+    /// assert!(q.full());
+    /// ```
+    pub fn full(&self) -> bool {
+        self.is_full(&self.state.lock().store)
+    }
+
+    // --- tasks -----------------------------------------------------------------------------
+
+    /// Marks one task (an item got earlier) done; when none is left, wakes every
+    /// [`join`](Queue::join).
+    ///
+    /// # Errors
+    /// [`TaskDoneError`] if every put has already been matched by a `task_done` (the count is
+    /// left at zero).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(1).unwrap();
+    /// q.get().unwrap();
+    /// assert!(q.task_done().is_ok());
+    /// assert!(q.task_done().is_err());
+    /// ```
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        let mut guard = self.state.lock();
+        let gate = &mut guard.gate;
+        if gate.unfinished == 0 {
+            return Err(TaskDoneError);
+        }
+        gate.unfinished -= 1;
+        if gate.unfinished == 0 && gate.joiners > 0 {
+            self.all_done.notify_all();
+        }
+        Ok(())
+    }
+
+    /// The number of items put and not yet marked done with [`task_done`](Queue::task_done)
+    /// (Python's `unfinished_tasks` attribute).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(1).unwrap();
+    /// assert_eq!(q.unfinished_tasks(), 1);
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.state.lock().gate.unfinished
+    }
+
+    /// Blocks until every item put has been marked done.
+    ///
+    /// ```
+    /// let q: threadkit::Queue<()> = threadkit::Queue::new(0);
+    /// q.join(); // nothing was put
+    /// ```
+    pub fn join(&self) {
+        let r = self.join_interruptible(Deadline::never(), &mut NoInterrupt);
+        debug_assert_eq!(r, Ok(true));
+    }
+
+    /// Waits at most `timeout` for every item to be marked done. Returns whether they were.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(1).unwrap();
+    /// assert!(!q.join_timeout(Duration::from_millis(5)));
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.join_until(Deadline::after(timeout))
+    }
+
+    /// Waits until `deadline` at most for every item to be marked done. Returns whether they
+    /// were.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, Queue};
+    /// let q: Queue<()> = Queue::new(0);
+    /// assert!(q.join_until(Deadline::now()));
+    /// ```
+    pub fn join_until(&self, deadline: Deadline) -> bool {
+        self.join_interruptible(deadline, &mut NoInterrupt) == Ok(true)
+    }
+
+    /// Waits until `deadline` at most for every item to be marked done, asking `interrupt` at
+    /// its interval whether to give up. `Ok(false)` is a timeout.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, NoInterrupt, Queue};
+    /// let q: Queue<()> = Queue::new(0);
+    /// assert_eq!(q.join_interruptible(Deadline::never(), &mut NoInterrupt), Ok(true));
+    /// ```
+    pub fn join_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        let mut guard = self.state.lock();
+        if guard.gate.unfinished == 0 {
+            return Ok(true);
+        }
+        guard.gate.joiners += 1;
+        let (mut guard, outcome) = wait_while(
+            &self.state,
+            &self.all_done,
+            guard,
+            deadline,
+            interrupt,
+            |s| s.gate.unfinished > 0,
+        );
+        guard.gate.joiners -= 1;
+        match outcome {
+            WaitOutcome::Ready => Ok(true),
+            WaitOutcome::TimedOut => Ok(false),
+            WaitOutcome::Interrupted => Err(Interrupted),
+        }
+    }
+
+    // --- shutdown --------------------------------------------------------------------------
+
+    /// Shuts the queue down (Python 3.13's `Queue.shutdown`): from now on puts fail with
+    /// [`PutError::ShutDown`], and gets fail with [`GetError::ShutDown`] once the queue is
+    /// empty. Every blocked put and get wakes up to see it.
+    ///
+    /// With `immediate`, the queued items are removed (and dropped, outside the internal lock)
+    /// and one task is marked done for each, which may release [`join`](Queue::join)s; gets fail
+    /// at once.
+    ///
+    /// ```
+    /// use threadkit::{GetError, Queue};
+    /// let q = Queue::new(0);
+    /// q.put(1).unwrap();
+    /// q.put(2).unwrap();
+    /// q.shutdown(true);
+    /// assert_eq!(q.get(), Err(GetError::ShutDown));
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// q.join();
+    /// ```
+    pub fn shutdown(&self, immediate: bool) {
+        let mut drained = Vec::new();
+        {
+            let mut guard = self.state.lock();
+            let state = &mut *guard;
+            state.gate.shutdown = true;
+            if immediate {
+                drained.reserve_exact(O::len(&state.store));
+                while let Some(item) = O::pop(&mut state.store) {
+                    drained.push(item);
+                    state.gate.unfinished = state.gate.unfinished.saturating_sub(1);
+                }
+                if state.gate.joiners > 0 {
+                    self.all_done.notify_all();
+                }
+            }
+            if state.gate.getters > 0 {
+                self.not_empty.notify_all();
+            }
+            if state.gate.putters > 0 {
+                self.not_full.notify_all();
+            }
+        }
+        drop(drained);
+    }
+
+    /// Whether [`shutdown`](Queue::shutdown) was called.
+    ///
+    /// ```
+    /// let q: threadkit::Queue<()> = threadkit::Queue::new(0);
+    /// q.shutdown(false);
+    /// assert!(q.is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        self.state.lock().gate.shutdown
+    }
+
+    /// Forgets the threads that were waiting, for a child process after `fork()`: they do not
+    /// exist in the child. Items, unfinished tasks and the shutdown flag are kept. (The internal
+    /// mutex is held only for short critical sections; if another thread held it at the
+    /// instant of the fork, this does nothing.)
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(0);
+    /// q.put(1).unwrap();
+    /// q.reinit_after_fork();
+    /// assert_eq!(q.qsize(), 1);
+    /// ```
+    pub fn reinit_after_fork(&self) {
+        if let Some(mut guard) = self.state.try_lock() {
+            guard.gate.getters = 0;
+            guard.gate.putters = 0;
+            guard.gate.joiners = 0;
+        }
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for Queue<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = self.state.lock();
+        f.debug_struct("Queue")
+            .field("maxsize", &self.maxsize)
+            .field("qsize", &O::len(&guard.store))
+            .field("unfinished_tasks", &guard.gate.unfinished)
+            .field("is_shutdown", &guard.gate.shutdown)
+            .finish()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SimpleQueue
+// ---------------------------------------------------------------------------------------------
+
+struct SimpleState<T> {
+    items: VecDeque<T>,
+    getters: usize,
+}
+
+/// An unbounded first-in, first-out queue without task tracking or shutdown, as Python's
+/// `queue.SimpleQueue`: a put never blocks.
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::SimpleQueue;
+///
+/// let q = Arc::new(SimpleQueue::new());
+/// let producer = {
+///     let q = q.clone();
+///     std::thread::spawn(move || (0..100).for_each(|n| q.put(n)))
+/// };
+/// let got: Vec<i32> = (0..100).map(|_| q.get()).collect();
+/// producer.join().unwrap();
+/// assert_eq!(got, (0..100).collect::<Vec<_>>());
+/// ```
+pub struct SimpleQueue<T> {
+    state: Mutex<SimpleState<T>>,
+    not_empty: Condvar,
+}
+
+impl<T> Default for SimpleQueue<T> {
+    fn default() -> Self {
+        SimpleQueue::new()
+    }
+}
+
+impl<T> SimpleQueue<T> {
+    /// A new, empty queue.
+    ///
+    /// ```
+    /// assert!(threadkit::SimpleQueue::<i32>::new().empty());
+    /// ```
+    pub fn new() -> Self {
+        SimpleQueue {
+            state: Mutex::new(SimpleState {
+                items: VecDeque::new(),
+                getters: 0,
+            }),
+            not_empty: Condvar::new(),
+        }
+    }
+
+    /// Puts `item` at the back; never blocks.
+    ///
+    /// ```
+    /// let q = threadkit::SimpleQueue::new();
+    /// q.put("a");
+    /// assert_eq!(q.qsize(), 1);
+    /// ```
+    #[inline]
+    pub fn put(&self, item: T) {
+        let mut guard = self.state.lock();
+        guard.items.push_back(item);
+        if guard.getters > 0 {
+            self.not_empty.notify_one();
+        }
+    }
+
+    /// Removes and returns the front item, blocking while the queue is empty.
+    ///
+    /// ```
+    /// let q = threadkit::SimpleQueue::new();
+    /// q.put(1);
+    /// assert_eq!(q.get(), 1);
+    /// ```
+    pub fn get(&self) -> T {
+        match self.get_interruptible(Deadline::never(), &mut NoInterrupt) {
+            Ok(item) => item,
+            Err(_) => unreachable!("an endless, uninterruptible get returned without an item"),
+        }
+    }
+
+    /// Removes and returns the front item if there is one, without blocking.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`].
+    ///
+    /// ```
+    /// use threadkit::{GetError, SimpleQueue};
+    /// let q = SimpleQueue::<u8>::new();
+    /// assert_eq!(q.try_get(), Err(GetError::Empty));
+    /// ```
+    #[inline]
+    pub fn try_get(&self) -> Result<T, GetError> {
+        self.state.lock().items.pop_front().ok_or(GetError::Empty)
+    }
+
+    /// Removes and returns the front item, waiting at most `timeout` for one.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let q = threadkit::SimpleQueue::<u8>::new();
+    /// assert!(q.get_timeout(Duration::from_millis(5)).is_err());
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
+        self.get_until(Deadline::after(timeout))
+    }
+
+    /// Removes and returns the front item, waiting until `deadline` at most.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, SimpleQueue};
+    /// let q = SimpleQueue::new();
+    /// q.put(3);
+    /// assert_eq!(q.get_until(Deadline::now()), Ok(3));
+    /// ```
+    pub fn get_until(&self, deadline: Deadline) -> Result<T, GetError> {
+        self.get_interruptible(deadline, &mut NoInterrupt)
+    }
+
+    /// Removes and returns the front item, waiting until `deadline` at most and asking
+    /// `interrupt` at its interval whether to give up.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout, [`GetError::Interrupted`].
+    ///
+    /// ```
+    /// use threadkit::{Deadline, NoInterrupt, SimpleQueue};
+    /// let q = SimpleQueue::new();
+    /// q.put(3);
+    /// assert_eq!(q.get_interruptible(Deadline::never(), &mut NoInterrupt), Ok(3));
+    /// ```
+    #[inline]
+    pub fn get_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        let mut guard = self.state.lock();
+        if let Some(item) = guard.items.pop_front() {
+            return Ok(item);
+        }
+        self.get_slow(guard, deadline, interrupt)
+    }
+
+    #[cold]
+    fn get_slow<'a>(
+        &'a self,
+        mut guard: MutexGuard<'a, SimpleState<T>>,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        guard.getters += 1;
+        let (mut guard, outcome) = wait_while(
+            &self.state,
+            &self.not_empty,
+            guard,
+            deadline,
+            interrupt,
+            |s| s.items.is_empty(),
+        );
+        guard.getters -= 1;
+        match outcome {
+            WaitOutcome::Ready => Ok(guard.items.pop_front().expect("a ready get finds an item")),
+            WaitOutcome::TimedOut => Err(GetError::Empty),
+            WaitOutcome::Interrupted => Err(GetError::Interrupted),
+        }
+    }
+
+    /// The number of items queued (a snapshot).
+    ///
+    /// ```
+    /// assert_eq!(threadkit::SimpleQueue::<()>::new().qsize(), 0);
+    /// ```
+    pub fn qsize(&self) -> usize {
+        self.state.lock().items.len()
+    }
+
+    /// Whether no item is queued (a snapshot).
+    ///
+    /// ```
+    /// let q = threadkit::SimpleQueue::new();
+    /// q.put(());
+    /// assert!(!q.empty());
+    /// ```
+    pub fn empty(&self) -> bool {
+        self.qsize() == 0
+    }
+
+    /// Forgets the threads that were waiting, for a child process after `fork()`; the items
+    /// are kept. (If another thread held the internal mutex at the instant of the fork, this
+    /// does nothing.)
+    ///
+    /// ```
+    /// let q = threadkit::SimpleQueue::new();
+    /// q.put(1);
+    /// q.reinit_after_fork();
+    /// assert_eq!(q.get(), 1);
+    /// ```
+    pub fn reinit_after_fork(&self) {
+        if let Some(mut guard) = self.state.try_lock() {
+            guard.getters = 0;
+        }
+    }
+}
+
+impl<T> fmt::Debug for SimpleQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimpleQueue")
+            .field("qsize", &self.qsize())
+            .finish()
+    }
+}
