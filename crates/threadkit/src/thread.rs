@@ -829,7 +829,8 @@ pub fn register_atexit(f: impl FnOnce() + Send + 'static) -> Result<(), AtexitEr
 /// Waits for every non-daemon thread to finish: what Python does when the main program ends.
 /// Call it at the end of `main`.
 ///
-/// First the callbacks of [`register_atexit`] run (thread pools release their idle workers),
+/// First the callbacks of [`register_atexit`] run, then every thread pool stops taking work
+/// and its workers finish what is queued and exit (as CPython's `concurrent.futures` exit hook),
 /// then, called from the main thread, the main thread is marked finished (so
 /// `main_thread().is_alive()` turns false for threads watching it, as in CPython), then every
 /// alive non-daemon thread is joined, again until none is left (threads started meanwhile
@@ -864,6 +865,7 @@ pub fn wait_for_non_daemon_threads() {
             );
         }
     }
+    crate::executor::shutdown_all_pools();
     if me.is_main() {
         me.finish();
     }
@@ -928,6 +930,8 @@ pub fn reinit_after_fork() {
     reg.main = Some(me);
     reg.atexit.clear();
     reg.shutting_down = false;
+    drop(reg);
+    crate::executor::reinit_after_fork();
 }
 
 // ---------------------------------------------------------------------------------------------
