@@ -1147,7 +1147,9 @@ pub const BROKEN_INITIALIZER: &str =
 
 /// A queued task: runs, or completes its future without running.
 trait Job: Send {
-    fn run(self: Box<Self>);
+    /// Runs the task; calls `idle` as soon as the worker is free again (after the task body,
+    /// before the future completes and its callbacks run).
+    fn run(self: Box<Self>, idle: &dyn Fn());
     fn cancel(self: Box<Self>);
     fn fail(self: Box<Self>, error: FutureError);
 }
@@ -1162,12 +1164,18 @@ where
     F: FnOnce() -> T + Send,
     T: Send + Sync,
 {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>, idle: &dyn Fn()) {
         let Task { future, f } = *self;
         if future.set_running_or_notify_cancel() != Ok(true) {
+            idle();
             return;
         }
-        let _ = match catch_panic(f) {
+        let outcome = catch_panic(f);
+        // Idle before completing: a caller that submits again as soon as it sees this result
+        // finds this worker idle rather than starting another (CPython marks it idle after the
+        // result, which can start a needless thread).
+        idle();
+        let _ = match outcome {
             Ok(v) => future.set_result(v),
             Err(p) => future.set_exception(FutureError::Panicked(p.message)),
         };
@@ -1221,8 +1229,7 @@ fn worker(shared: std::sync::Arc<PoolShared>) {
         }
     }
     while let Some(job) = shared.queue.pop() {
-        job.run();
-        shared.queue.release_idle();
+        job.run(&|| shared.queue.release_idle());
     }
 }
 
@@ -1251,7 +1258,7 @@ pub(crate) fn shutdown_all_pools() {
 }
 
 /// Lets pools take work again in a child process after `fork()`.
-pub(crate) fn reinit_after_fork() {
+pub(crate) fn pools_after_fork() {
     GLOBAL_SHUTDOWN.store(false, std::sync::atomic::Ordering::SeqCst);
 }
 

@@ -931,7 +931,7 @@ pub fn reinit_after_fork() {
     reg.atexit.clear();
     reg.shutting_down = false;
     drop(reg);
-    crate::executor::reinit_after_fork();
+    crate::executor::pools_after_fork();
 }
 
 // ---------------------------------------------------------------------------------------------
