@@ -473,9 +473,14 @@ impl<T> Future<T> {
             return Ok(true);
         }
         let g = self.inner.core.lock();
-        let (g, outcome) = wait_while(&self.inner.core, &self.inner.cv, g, deadline, interrupt, |_| {
-            !self.state().is_done()
-        });
+        let (g, outcome) = wait_while(
+            &self.inner.core,
+            &self.inner.cv,
+            g,
+            deadline,
+            interrupt,
+            |_| !self.state().is_done(),
+        );
         drop(g);
         match outcome {
             WaitOutcome::Ready => Ok(true),
@@ -720,14 +725,21 @@ pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnW
     }
     let total = fs.len();
     let g = waiter.state.lock();
-    let (g, _) = wait_while(&waiter.state, &waiter.cv, g, deadline, &mut NoInterrupt, |s| {
-        let n = s.completed.len();
-        match return_when {
-            ReturnWhen::FirstCompleted => n == 0 && total > 0,
-            ReturnWhen::FirstException => !s.exception && n < total,
-            ReturnWhen::AllCompleted => n < total,
-        }
-    });
+    let (g, _) = wait_while(
+        &waiter.state,
+        &waiter.cv,
+        g,
+        deadline,
+        &mut NoInterrupt,
+        |s| {
+            let n = s.completed.len();
+            match return_when {
+                ReturnWhen::FirstCompleted => n == 0 && total > 0,
+                ReturnWhen::FirstException => !s.exception && n < total,
+                ReturnWhen::AllCompleted => n < total,
+            }
+        },
+    );
     drop(g);
     remove_waiter(fs, &waiter);
     let mut r = WaitResult::default();
@@ -1215,7 +1227,9 @@ impl PoolShared {
             self.queue.drain()
         };
         for job in drained {
-            job.fail(FutureError::BrokenThreadPool(BROKEN_INITIALIZER.to_string()));
+            job.fail(FutureError::BrokenThreadPool(
+                BROKEN_INITIALIZER.to_string(),
+            ));
         }
     }
 }
@@ -1223,7 +1237,11 @@ impl PoolShared {
 fn worker(shared: std::sync::Arc<PoolShared>) {
     if let Some(init) = &shared.initializer {
         if let Err(p) = catch_panic(|| init()) {
-            let _ = writeln!(io::stderr().lock(), "Exception in initializer:\n{}", p.message);
+            let _ = writeln!(
+                io::stderr().lock(),
+                "Exception in initializer:\n{}",
+                p.message
+            );
             shared.initializer_failed();
             return;
         }
@@ -1408,7 +1426,9 @@ impl ThreadPoolExecutor {
     /// assert_eq!(threadkit::ThreadPoolExecutor::new(4).max_workers(), 4);
     /// ```
     pub fn new(max_workers: usize) -> Self {
-        ThreadPoolExecutor::builder().max_workers(max_workers).build()
+        ThreadPoolExecutor::builder()
+            .max_workers(max_workers)
+            .build()
     }
 
     /// Options: max workers, thread name prefix, initializer.

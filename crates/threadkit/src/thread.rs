@@ -433,7 +433,9 @@ impl Thread {
                 return Err(StartError::AlreadyStarted);
             }
             self.inner.ident.store(get_ident(), Ordering::Release);
-            self.inner.native_id.store(get_native_id(), Ordering::Release);
+            self.inner
+                .native_id
+                .store(get_native_id(), Ordering::Release);
             {
                 let mut reg = registry().lock();
                 reg.threads.push(self.clone());
@@ -512,9 +514,14 @@ impl Thread {
             return Ok(true);
         }
         let g = self.inner.lock.lock();
-        let (g, outcome) = wait_while(&self.inner.lock, &self.inner.cv, g, deadline, interrupt, |_| {
-            self.inner.state.load(Ordering::Acquire) < STARTED
-        });
+        let (g, outcome) = wait_while(
+            &self.inner.lock,
+            &self.inner.cv,
+            g,
+            deadline,
+            interrupt,
+            |_| self.inner.state.load(Ordering::Acquire) < STARTED,
+        );
         drop(g);
         match outcome {
             WaitOutcome::Ready => Ok(true),
@@ -591,9 +598,14 @@ impl Thread {
             return Err(JoinError::CurrentThread);
         }
         let g = self.inner.lock.lock();
-        let (g, outcome) = wait_while(&self.inner.lock, &self.inner.cv, g, deadline, interrupt, |_| {
-            self.inner.state.load(Ordering::Acquire) != FINISHED
-        });
+        let (g, outcome) = wait_while(
+            &self.inner.lock,
+            &self.inner.cv,
+            g,
+            deadline,
+            interrupt,
+            |_| self.inner.state.load(Ordering::Acquire) != FINISHED,
+        );
         drop(g);
         match outcome {
             WaitOutcome::Ready => Ok(true),

@@ -32,7 +32,12 @@ fn max_workers_is_respected_and_reached() {
     let (started_tx, started_rx) = mpsc::channel();
     let futures: Vec<_> = (0..30)
         .map(|i| {
-            let (gate, active, peak, tx) = (gate.clone(), active.clone(), peak.clone(), started_tx.clone());
+            let (gate, active, peak, tx) = (
+                gate.clone(),
+                active.clone(),
+                peak.clone(),
+                started_tx.clone(),
+            );
             pool.submit(move || {
                 let now = active.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
@@ -85,9 +90,7 @@ fn worker_names_use_the_prefix() {
     assert!(prefix.starts_with("ThreadPoolExecutor-"), "{prefix}");
     let other = ThreadPoolExecutor::new(1);
     assert_ne!(other.thread_name_prefix(), prefix);
-    let name = pool
-        .submit(|| threadkit::current_thread().name())
-        .unwrap();
+    let name = pool.submit(|| threadkit::current_thread().name()).unwrap();
     assert_eq!(*name.result().unwrap(), format!("{prefix}_0"));
     let named = ThreadPoolExecutor::builder()
         .max_workers(1)
@@ -133,7 +136,11 @@ fn map_reports_panics_per_item_and_times_out() {
     let gate = closed_gate();
     let g = gate.clone();
     let mut late = pool
-        .map_until(move |_: ()| pass(&g), [()], Deadline::after(Duration::from_millis(20)))
+        .map_until(
+            move |_: ()| pass(&g),
+            [()],
+            Deadline::after(Duration::from_millis(20)),
+        )
         .unwrap();
     assert!(matches!(late.next(), Some(Err(FutureError::Timeout))));
     gate.release().unwrap();
@@ -188,7 +195,8 @@ fn shutdown_without_cancel_runs_everything_queued() {
     let futures: Vec<_> = (0..40)
         .map(|_| {
             let c = count.clone();
-            pool.submit(move || c.fetch_add(1, Ordering::SeqCst)).unwrap()
+            pool.submit(move || c.fetch_add(1, Ordering::SeqCst))
+                .unwrap()
         })
         .collect();
     pool.shutdown(true, false);
@@ -223,9 +231,19 @@ fn a_panicking_task_fails_only_its_future() {
         Err(FutureError::Panicked(m)) => assert_eq!(m, "task failed"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(bad.exception(), Ok(Some(FutureError::Panicked(_)))));
+    assert!(matches!(
+        bad.exception(),
+        Ok(Some(FutureError::Panicked(_)))
+    ));
     for i in 0..10u32 {
-        assert_eq!(*pool.submit(move || i).unwrap().result_timeout(GUARD).unwrap(), i);
+        assert_eq!(
+            *pool
+                .submit(move || i)
+                .unwrap()
+                .result_timeout(GUARD)
+                .unwrap(),
+            i
+        );
     }
     assert_eq!(pool.num_threads(), 1);
     assert!(pool.threads()[0].is_alive());
@@ -283,7 +301,10 @@ fn callbacks_run_once_in_order() {
     f.add_done_callback(move |_| o.lock().unwrap().push((3, 0)));
     assert_eq!(order.lock().unwrap().len(), 4);
     // Completing again fails and runs nothing.
-    assert_eq!(f.set_result(1), Err(InvalidStateError(FutureState::Finished)));
+    assert_eq!(
+        f.set_result(1),
+        Err(InvalidStateError(FutureState::Finished))
+    );
     assert!(!f.cancel());
     assert_eq!(order.lock().unwrap().len(), 4);
 }
@@ -356,8 +377,14 @@ fn result_timeout_on_a_pending_future_is_prompt() {
         Err(FutureError::Timeout)
     ));
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(30) && took < Duration::from_secs(10), "{took:?}");
-    assert!(matches!(f.exception_timeout(Duration::ZERO), Err(FutureError::Timeout)));
+    assert!(
+        took >= Duration::from_millis(30) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    assert!(matches!(
+        f.exception_timeout(Duration::ZERO),
+        Err(FutureError::Timeout)
+    ));
 }
 
 #[test]
@@ -386,7 +413,11 @@ fn wait_first_completed_and_all_completed() {
     let fs = [slow, quick];
     let r = wait(&fs, Some(GUARD), ReturnWhen::FirstCompleted);
     assert_eq!((r.done, r.not_done), (vec![1], vec![0]));
-    let r = wait(&fs, Some(Duration::from_millis(20)), ReturnWhen::AllCompleted);
+    let r = wait(
+        &fs,
+        Some(Duration::from_millis(20)),
+        ReturnWhen::AllCompleted,
+    );
     assert_eq!((r.done, r.not_done), (vec![1], vec![0]));
     gate.release().unwrap();
     let r = wait(&fs, Some(GUARD), ReturnWhen::AllCompleted);
@@ -427,8 +458,11 @@ fn stress_many_submitters_every_future_completes_once() {
     const SUBMITTERS: usize = 8;
     const TASKS: usize = 400;
     let pool = Arc::new(ThreadPoolExecutor::new(4));
-    let runs: Arc<Vec<AtomicUsize>> =
-        Arc::new((0..SUBMITTERS * TASKS).map(|_| AtomicUsize::new(0)).collect());
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new(
+        (0..SUBMITTERS * TASKS)
+            .map(|_| AtomicUsize::new(0))
+            .collect(),
+    );
     let callbacks = Arc::new(AtomicUsize::new(0));
     let submitters: Vec<_> = (0..SUBMITTERS)
         .map(|s| {
@@ -498,7 +532,10 @@ fn work_queue_for_external_workers() {
     }
     q.close();
     assert_eq!(q.push(0), Err(0));
-    let mut all: Vec<i32> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let mut all: Vec<i32> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
     all.sort_unstable();
     assert_eq!(all, (0..1000).collect::<Vec<_>>());
     assert_eq!(q.pop_until(Deadline::never()), Pop::Closed);

@@ -156,10 +156,7 @@ fn join_errors() {
     assert_eq!(inside.join().unwrap(), Err(JoinError::CurrentThread));
     let t = Thread::new_unstarted(None, None);
     assert_eq!(t.join(), Err(JoinError::NotStarted));
-    assert_eq!(
-        t.join_timeout(Duration::ZERO),
-        Err(JoinError::NotStarted)
-    );
+    assert_eq!(t.join_timeout(Duration::ZERO), Err(JoinError::NotStarted));
     // current_thread() here is a dummy (the harness thread); from elsewhere it cannot be joined.
     let me = current_thread();
     assert!(me.is_dummy());
@@ -236,7 +233,10 @@ fn panics_go_to_the_excepthook_and_join_err() {
     let (name, message, location, alive) = &seen[0];
     assert_eq!(name, "panicker");
     assert_eq!(message, "boom 7");
-    assert!(location.as_deref().unwrap_or("").contains("thread.rs"), "{location:?}");
+    assert!(
+        location.as_deref().unwrap_or("").contains("thread.rs"),
+        "{location:?}"
+    );
     assert!(alive, "the hook runs before the thread is marked finished");
 }
 

@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
-use threadkit::{register_atexit, wait_for_non_daemon_threads, Builder, SubmitError, ThreadPoolExecutor};
+use threadkit::{
+    register_atexit, wait_for_non_daemon_threads, Builder, SubmitError, ThreadPoolExecutor,
+};
 
 #[test]
 fn waits_for_non_daemon_threads_and_pools_but_not_daemons() {
@@ -55,6 +57,9 @@ fn waits_for_non_daemon_threads_and_pools_but_not_daemons() {
     assert_eq!(done.load(Ordering::SeqCst), 4);
     assert_eq!(pool_done.load(Ordering::SeqCst), 20);
     assert!(pool.threads().iter().all(|t| !t.is_alive()));
-    assert!(matches!(pool.submit(|| ()), Err(SubmitError::InterpreterShutdown) | Err(SubmitError::Shutdown)));
+    assert!(matches!(
+        pool.submit(|| ()),
+        Err(SubmitError::InterpreterShutdown) | Err(SubmitError::Shutdown)
+    ));
     assert!(register_atexit(|| ()).is_err());
 }
