@@ -9,7 +9,7 @@ Switch with one changed import::
 This package also exports every threadkit primitive flat (``threadkit.Lock``...).
 """
 
-from threadkit._core import Lock, RLock
-from threadkit.threading import Condition
+from threadkit._core import BoundedSemaphore, Event, Lock, RLock, Semaphore
+from threadkit.threading import Barrier, Condition
 
-__all__ = ["Condition", "Lock", "RLock"]
+__all__ = ["Barrier", "BoundedSemaphore", "Condition", "Event", "Lock", "RLock", "Semaphore"]

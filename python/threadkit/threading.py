@@ -12,7 +12,7 @@ from threading import *  # noqa: F401,F403  (the whole namespace; ours replace n
 from time import monotonic as _time
 
 from threadkit import _core
-from threadkit._core import Lock, RLock
+from threadkit._core import BoundedSemaphore, Event, Lock, RLock, Semaphore
 
 __all__ = list(_std.__all__)
 
@@ -135,6 +135,7 @@ class _OtherLockCondition(Condition):
 _other_lock_variants = {Condition: _OtherLockCondition}
 
 
+
 def _other_lock_variant(cls):
     """``cls`` with the Python-level algorithm for other locks under its own methods."""
     try:
@@ -143,3 +144,49 @@ def _other_lock_variant(cls):
         variant = type(cls.__name__, (cls, _OtherLockCondition), {"__module__": cls.__module__})
         _other_lock_variants[cls] = variant
         return variant
+
+
+class Barrier(_core.Barrier):
+    """A barrier for a fixed number of threads, as ``threading.Barrier``: each ``wait()``
+    blocks until ``parties`` threads are waiting, then all are released together and each gets
+    its arrival index. The optional ``action`` runs in the last thread to arrive, before the
+    others are released; if it raises, the barrier breaks.
+
+    Raises ``threading.BrokenBarrierError`` (the standard library's class). Differs from the
+    standard library only in that ``Barrier(0)`` is ``ValueError`` on every version (3.11 and
+    3.12 accept it and then wait forever).
+    """
+
+    def __init__(self, parties, action=None, timeout=None):
+        self._action = action
+        self._timeout = timeout
+
+    def __repr__(self):
+        cls = self.__class__
+        if self.broken:
+            return f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x}: broken>"
+        return (
+            f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x}:"
+            f" waiters={self.n_waiting}/{self.parties}>"
+        )
+
+    def wait(self, timeout=None):
+        """Wait for the barrier; return this thread's arrival index (0 to parties-1)."""
+        if timeout is None:
+            timeout = self._timeout
+        index, run_action = self._arrive(timeout)
+        if run_action:
+            action = self._action
+            if action is not None:
+                try:
+                    action()
+                except BaseException:
+                    self._complete_action(False)
+                    raise
+            return self._complete_action(True)
+        return index
+
+
+for _cls in (Condition, Barrier):
+    _cls.__module__ = "threadkit"
+del _cls

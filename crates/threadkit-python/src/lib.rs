@@ -6,10 +6,13 @@
 
 use pyo3::prelude::*;
 
+mod barrier;
 mod blocking;
 mod condition;
+mod event;
 mod lock;
 mod rlock;
+mod semaphore;
 
 /// The extension module `threadkit._core`.
 #[pymodule(gil_used = false)]
@@ -33,5 +36,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<rlock::PyRLock>()?;
     m.add_class::<condition::PyCondition>()?;
     m.add_class::<condition::PyWaitTicket>()?;
+    m.add_class::<semaphore::PySemaphore>()?;
+    m.add_class::<semaphore::PyBoundedSemaphore>()?;
+    m.add_class::<event::PyEvent>()?;
+    m.add_class::<barrier::PyBarrier>()?;
     Ok(())
 }
