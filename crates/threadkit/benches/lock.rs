@@ -2,6 +2,8 @@
 //! `parking_lot::Mutex<()>`, uncontended and with two threads contending.
 //!
 //! `cargo bench -p threadkit --bench lock -- --warm-up-time 1 --measurement-time 3`
+// criterion_group!/criterion_main! generate undocumented items.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};

@@ -2,6 +2,8 @@
 //! unbounded channel and `std::sync::mpsc`: put+get on one thread, and a two-thread hand-off.
 //!
 //! `cargo bench -p threadkit --bench queue -- --warm-up-time 1 --measurement-time 3`
+// criterion_group!/criterion_main! generate undocumented items.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::thread;
@@ -65,7 +67,11 @@ fn two_threads(c: &mut Criterion) {
             handoff(
                 n,
                 move |n| (0..n).for_each(|i| p.put(i).unwrap()),
-                |n| (0..n).for_each(|_| drop(black_box(q.get().unwrap()))),
+                |n| {
+                    (0..n).for_each(|_| {
+                        black_box(q.get().unwrap());
+                    })
+                },
             )
         })
     });
@@ -76,7 +82,11 @@ fn two_threads(c: &mut Criterion) {
             handoff(
                 n,
                 move |n| (0..n).for_each(|i| p.put(i)),
-                |n| (0..n).for_each(|_| drop(black_box(q.get()))),
+                |n| {
+                    (0..n).for_each(|_| {
+                        black_box(q.get());
+                    })
+                },
             )
         })
     });
@@ -86,7 +96,11 @@ fn two_threads(c: &mut Criterion) {
             handoff(
                 n,
                 move |n| (0..n).for_each(|i| tx.send(i).unwrap()),
-                |n| (0..n).for_each(|_| drop(black_box(rx.recv().unwrap()))),
+                |n| {
+                    (0..n).for_each(|_| {
+                        black_box(rx.recv().unwrap());
+                    })
+                },
             )
         })
     });
@@ -96,7 +110,11 @@ fn two_threads(c: &mut Criterion) {
             handoff(
                 n,
                 move |n| (0..n).for_each(|i| tx.send(i).unwrap()),
-                |n| (0..n).for_each(|_| drop(black_box(rx.recv().unwrap()))),
+                |n| {
+                    (0..n).for_each(|_| {
+                        black_box(rx.recv().unwrap());
+                    })
+                },
             )
         })
     });

@@ -1,7 +1,7 @@
-#![cfg(loom)]
 //! loom models of `Queue` and `SimpleQueue`: hand-offs to blocked getters and putters,
 //! task_done/join, and shutdown waking a blocked getter. Every interleaving (up to
 //! `LOOM_MAX_PREEMPTIONS`) must finish without a lost wake-up (loom reports a deadlock).
+#![cfg(loom)]
 
 use loom::sync::Arc;
 use loom::thread;
