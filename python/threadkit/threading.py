@@ -37,6 +37,9 @@ class Condition(_core.Condition):
             cls = _other_lock_variant(cls)
         return super().__new__(cls, lock)
 
+    def __init__(self, lock=None):
+        pass
+
     def __repr__(self):
         return "<Condition(%s, %d)>" % (self._lock, self._waiter_count())
 
@@ -181,7 +184,10 @@ class Barrier(_core.Barrier):
                 try:
                     action()
                 except BaseException:
-                    self._complete_action(False)
+                    try:
+                        self._complete_action(False)  # breaks the barrier
+                    except BrokenBarrierError:
+                        pass
                     raise
             return self._complete_action(True)
         return index

@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use threadkit::{Arrival, BarrierError, Interrupted};
+use threadkit::{Arrival, BarrierError, Deadline, Interrupted};
 
 use crate::blocking::{block, wait_deadline};
 
@@ -55,7 +55,13 @@ impl PyBarrier {
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(usize, bool)> {
-        let deadline = wait_deadline(timeout)?;
+        let deadline = match wait_deadline(timeout) {
+            Ok(d) => d,
+            // As CPython's, a timeout too large to wait for is an error only for a thread that
+            // would wait: the last to arrive does not.
+            Err(e) if self.inner.n_waiting() + 1 < self.inner.parties() => return Err(e),
+            Err(_) => Deadline::never(),
+        };
         let inner = &self.inner;
         let arrival = block(py, |i| {
             barrier_error(inner.arrive_interruptible(deadline, i))

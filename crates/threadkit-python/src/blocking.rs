@@ -85,23 +85,51 @@ fn unreachable_interrupt() -> PyErr {
     pyo3::exceptions::PySystemError::new_err("threadkit: wait interrupted without an exception")
 }
 
-/// The `timeout` of `threading`'s C-level waits (`Lock.acquire`, `RLock.acquire`): `-1` means
-/// forever; other negatives are `ValueError`; above `TIMEOUT_MAX` is `OverflowError`;
-/// `blocking=False` with a timeout is `ValueError`. `None` is `TypeError`, as in CPython.
-pub fn lock_deadline(
-    blocking: Option<&Bound<'_, PyAny>>,
-    timeout: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Deadline> {
-    let blocking = match blocking {
-        None => true,
-        // 3.11 parses `blocking` as an int; later versions take any object's truth.
-        Some(b) if py_minor() <= 11 => index_of(b)? != 0.0,
-        Some(b) => b.is_truthy()?,
-    };
-    let seconds = match timeout {
-        None => -1.0,
-        Some(t) => seconds_of(t)?,
-    };
+/// The `blocking` argument of `threading`'s C-level acquires (`Lock`, `RLock`): an int on
+/// 3.11, any object's truth from 3.12, as CPython parses it.
+pub struct LockBlocking(pub bool);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for LockBlocking {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if py_minor() <= 11 {
+            Ok(LockBlocking(index_of(&obj)? != 0.0))
+        } else {
+            Ok(LockBlocking(obj.is_truthy()?))
+        }
+    }
+}
+
+/// A `blocking` argument of `threading`'s Python-level acquires (`Semaphore`): any object's
+/// truth, `None` included.
+pub struct Truthy(pub bool);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Truthy {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Truthy(obj.is_truthy()?))
+    }
+}
+
+/// The `timeout` argument of `threading`'s C-level acquires, in seconds: `-1` (the default)
+/// means forever; `None` is `TypeError`, as in CPython.
+pub struct LockTimeout(pub f64);
+
+impl LockTimeout {
+    /// The default: wait forever.
+    pub const FOREVER: LockTimeout = LockTimeout(-1.0);
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for LockTimeout {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(LockTimeout(seconds_of(&obj)?))
+    }
+}
+
+/// The deadline of a C-level acquire: other negative timeouts than `-1` are `ValueError`;
+/// above `TIMEOUT_MAX` is `OverflowError`; `blocking=False` with a timeout is `ValueError`.
+pub fn lock_deadline(blocking: bool, seconds: f64) -> PyResult<Deadline> {
     if !blocking {
         if seconds != -1.0 {
             return Err(PyValueError::new_err(

@@ -12,7 +12,7 @@ use threadkit::{
     WaitTicket,
 };
 
-use crate::blocking::{block, wait_deadline};
+use crate::blocking::{block, wait_deadline, LockBlocking, LockTimeout};
 use crate::lock::PyLock;
 use crate::rlock::PyRLock;
 
@@ -142,12 +142,12 @@ impl PyCondition {
     }
 
     /// Acquire the underlying lock (its `acquire`, same arguments and result).
-    #[pyo3(signature = (blocking=None, timeout=None))]
+    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
     fn acquire(
         &self,
         py: Python<'_>,
-        blocking: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
+        blocking: LockBlocking,
+        timeout: LockTimeout,
     ) -> PyResult<bool> {
         match &self.lock {
             LockRef::Lock(l) => l.get().acquire(py, blocking, timeout),
@@ -157,7 +157,7 @@ impl PyCondition {
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire(py, None, None)
+        self.acquire(py, LockBlocking(true), LockTimeout::FOREVER)
     }
 
     /// Release the underlying lock.

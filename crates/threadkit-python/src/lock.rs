@@ -4,7 +4,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-use crate::blocking::{block, lock_deadline};
+use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
 
 /// A primitive lock, as `threading.Lock`: not reentrant, released by any thread.
 ///
@@ -27,17 +27,17 @@ impl PyLock {
 
     /// Acquire the lock, blocking or non-blocking, with an optional timeout; return whether it
     /// was acquired.
-    #[pyo3(signature = (blocking=None, timeout=None))]
+    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
     pub(crate) fn acquire(
         &self,
         py: Python<'_>,
-        blocking: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
+        blocking: LockBlocking,
+        timeout: LockTimeout,
     ) -> PyResult<bool> {
-        if timeout.is_none() && self.inner.try_acquire() {
+        if blocking.0 && timeout.0 == -1.0 && self.inner.try_acquire() {
             return Ok(true);
         }
-        let deadline = lock_deadline(blocking, timeout)?;
+        let deadline = lock_deadline(blocking.0, timeout.0)?;
         if self.inner.try_acquire() {
             return Ok(true);
         }
@@ -51,18 +51,18 @@ impl PyLock {
     }
 
     /// Alias of `acquire`.
-    #[pyo3(signature = (blocking=None, timeout=None))]
+    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
     fn acquire_lock(
         &self,
         py: Python<'_>,
-        blocking: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
+        blocking: LockBlocking,
+        timeout: LockTimeout,
     ) -> PyResult<bool> {
         self.acquire(py, blocking, timeout)
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire(py, None, None)
+        self.acquire(py, LockBlocking(true), LockTimeout::FOREVER)
     }
 
     /// Release the lock; any thread may. Releasing an unlocked lock is `RuntimeError`.

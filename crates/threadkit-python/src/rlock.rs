@@ -3,7 +3,7 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::blocking::{block, lock_deadline};
+use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
 use crate::lock::type_path;
 
 /// A reentrant lock, as `threading.RLock`: the owning thread may acquire it again; each
@@ -29,17 +29,17 @@ impl PyRLock {
 
     /// Acquire the lock (again, if the caller owns it), blocking or non-blocking, with an
     /// optional timeout; return whether it was acquired.
-    #[pyo3(signature = (blocking=None, timeout=None))]
+    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
     pub(crate) fn acquire(
         &self,
         py: Python<'_>,
-        blocking: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
+        blocking: LockBlocking,
+        timeout: LockTimeout,
     ) -> PyResult<bool> {
-        if timeout.is_none() && self.inner.try_acquire() {
+        if blocking.0 && timeout.0 == -1.0 && self.inner.try_acquire() {
             return Ok(true);
         }
-        let deadline = lock_deadline(blocking, timeout)?;
+        let deadline = lock_deadline(blocking.0, timeout.0)?;
         if self.inner.try_acquire() {
             return Ok(true);
         }
@@ -53,7 +53,7 @@ impl PyRLock {
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire(py, None, None)
+        self.acquire(py, LockBlocking(true), LockTimeout::FOREVER)
     }
 
     /// Release one level; the lock is free once every acquire is released. Releasing a lock

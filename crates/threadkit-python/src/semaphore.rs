@@ -5,7 +5,7 @@ use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 use threadkit::{Deadline, Interrupt, Interrupted, SemaphoreError};
 
-use crate::blocking::{block, wait_deadline};
+use crate::blocking::{block, wait_deadline, Truthy};
 use crate::lock::type_path;
 
 enum Kind {
@@ -85,22 +85,23 @@ impl PySemaphore {
         })
     }
 
+    /// Accepts `Semaphore.__init__(value)` again from a subclass's `super().__init__(...)`.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __init__(&self, _args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) {}
+
     /// Take one permit, blocking while there is none (unless `blocking` is false), at most
     /// `timeout` seconds if given. Returns whether a permit was taken.
-    #[pyo3(signature = (blocking=None, timeout=None))]
+    #[pyo3(signature = (blocking=Truthy(true), timeout=None))]
     fn acquire(
         &self,
         py: Python<'_>,
-        blocking: Option<&Bound<'_, PyAny>>,
+        blocking: Truthy,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        if timeout.is_none() && self.kind.try_acquire() {
+        let blocking = blocking.0;
+        if blocking && timeout.is_none() && self.kind.try_acquire() {
             return Ok(true);
         }
-        let blocking = match blocking {
-            None => true,
-            Some(b) => b.is_truthy()?,
-        };
         if !blocking && timeout.is_some() {
             return Err(PyValueError::new_err(
                 "can't specify timeout for non-blocking acquire",
@@ -121,7 +122,7 @@ impl PySemaphore {
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
-        self.acquire(py, None, None)
+        self.acquire(py, Truthy(true), None)
     }
 
     #[pyo3(signature = (_exc_type=None, _exc=None, _tb=None))]
