@@ -77,3 +77,8 @@ def join_all(threads, timeout=JOIN_TIMEOUT):
         t.join(timeout)
     stuck = [t.name for t in threads if t.is_alive()]
     assert not stuck, "threads still running: %s" % stuck
+
+
+def none_done(runners, timeout=0.05):
+    """True if none of ``runners`` finished: a short timed wait on the first, then a look."""
+    return not runners[0].done.wait(timeout) and not any(r.done.is_set() for r in runners)

@@ -15,7 +15,7 @@ import types
 import pytest
 
 import threadkit.queue as tkq
-from _helpers_queue import KINDS, JOIN_TIMEOUT, Runner, join_all, reexported
+from _helpers_queue import KINDS, JOIN_TIMEOUT, Runner, join_all, none_done, reexported
 from conftest import outcome
 
 NEGATIVE_TIMEOUT = (ValueError, "'timeout' must be a non-negative number")
@@ -550,7 +550,7 @@ def test_join_blocks_until_every_task_done(queue_mod, kind):
         q.get()
     q.task_done()
     q.task_done()
-    assert not any(j.done.wait(0.05) for j in joiners)  # one task still unfinished
+    assert none_done(joiners)  # one task still unfinished
     q.task_done()
     for j in joiners:
         assert j.value() is None
