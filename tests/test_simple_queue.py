@@ -14,6 +14,15 @@ from _helpers_queue import JOIN_TIMEOUT, Runner, join_all, none_done
 from conftest import outcome
 
 
+def type_only(call):
+    """The exception type a call raises (its message names the class, which differs)."""
+    try:
+        call()
+    except BaseException as e:  # noqa: BLE001
+        return type(e)
+    return None
+
+
 def _with_items(mod, *items):
     q = mod.SimpleQueue()
     for x in items:
@@ -86,7 +95,7 @@ CALLS = [
     # Constructor and protocol.
     lambda m: m.SimpleQueue(1),
     lambda m: m.SimpleQueue(maxsize=1),
-    lambda m: len(m.SimpleQueue()),
+    lambda m: type_only(lambda: len(m.SimpleQueue())),
     lambda m: bool(m.SimpleQueue()),
     lambda m: sorted(a for a in dir(m.SimpleQueue()) if not a.startswith("_")),
     lambda m: [hasattr(m.SimpleQueue(), a) for a in

@@ -10,6 +10,31 @@ This package also exports every threadkit primitive flat (``threadkit.Lock``...)
 """
 
 from threadkit._core import BoundedSemaphore, Event, Lock, RLock, Semaphore
-from threadkit.threading import Barrier, Condition
+from threadkit.queue import (
+    Empty,
+    Full,
+    LifoQueue,
+    PriorityQueue,
+    Queue,
+    ShutDown,
+    SimpleQueue,
+)
+from threadkit.threading import Barrier, BrokenBarrierError, Condition
 
-__all__ = ["Barrier", "BoundedSemaphore", "Condition", "Event", "Lock", "RLock", "Semaphore"]
+__all__ = [
+    "Barrier",
+    "BoundedSemaphore",
+    "BrokenBarrierError",
+    "Condition",
+    "Empty",
+    "Event",
+    "Full",
+    "LifoQueue",
+    "Lock",
+    "PriorityQueue",
+    "Queue",
+    "RLock",
+    "Semaphore",
+    "ShutDown",
+    "SimpleQueue",
+]

@@ -1,7 +1,275 @@
-"""Drop-in replacement for the standard library's :mod:`queue` (in progress: names not yet
-reimplemented are the standard library's own)."""
+"""Drop-in replacement for the standard library's :mod:`queue`.
+
+``import threadkit.queue as queue`` and change nothing else. ``Queue``, ``LifoQueue`` and
+``SimpleQueue`` hold their items in Rust. ``PriorityQueue``, and any subclass that overrides the
+storage hooks (``_init``, ``_qsize``, ``_put``, ``_get``), run CPython's own algorithm in
+Python over threadkit's ``Lock`` and ``Condition``, so the hooks behave exactly as they do on
+the standard library's classes.
+
+The whole API of CPython 3.13 is offered on every version, ``shutdown()`` and ``ShutDown``
+included. ``Empty`` and ``Full`` are the standard library's classes, and so is ``ShutDown``
+from 3.13 on (before 3.13 it is threadkit's own, the same class everywhere in threadkit).
+
+Differences from the standard library: a queue that keeps its items in Rust has no ``mutex``,
+``not_empty``, ``not_full``, ``all_tasks_done`` or ``queue`` attributes, its ``unfinished_tasks``
+is read-only, and ``maxsize`` and ``unfinished_tasks`` are properties rather than instance
+attributes (a subclass that overrides the hooks has them all, as in the standard library).
+``get``/``put`` with a NaN timeout give up at once, where the standard library spins forever.
+A ``PriorityQueue.put`` whose item cannot be compared raises the same ``TypeError`` but leaves
+the queue unchanged (the standard library keeps the item in its heap).
+"""
 
 import queue as _std
-from queue import *  # noqa: F401,F403
+import types as _types
+from collections import deque as _deque
+from heapq import heapify as _heapify
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
+from time import monotonic as _time
 
-__all__ = list(_std.__all__)
+from threadkit import _core
+from threadkit.threading import Condition as _Condition
+from threadkit.threading import Lock as _Lock
+
+Empty = _std.Empty
+Full = _std.Full
+ShutDown = _core.ShutDown
+
+__all__ = ["Empty", "Full", "ShutDown", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"]
+
+_HOOKS = ("_init", "_qsize", "_put", "_get")
+
+
+class _QueueType(type):
+    """Gives a class that overrides the storage hooks the Python-level algorithm."""
+
+    def __new__(mcls, name, bases, ns, **kwargs):
+        hooked = _hooked_variants.get
+        if _hooked_variants and not any(issubclass(b, _HookedQueue) for b in bases):
+            defines_hooks = any(h in ns for h in _HOOKS) or any(
+                hasattr(b, h) for b in bases if not issubclass(b, Queue) for h in _HOOKS
+            )
+            if defines_hooks:
+                if any(b in _hooked_variants for b in bases):
+                    bases = tuple(hooked(b, b) for b in bases)
+                else:
+                    bases = bases + (_HookedQueue,)
+        return super().__new__(mcls, name, bases, ns, **kwargs)
+
+
+_hooked_variants = {}
+
+
+class Queue(_core.Queue, metaclass=_QueueType):
+    """A first-in, first-out queue, as ``queue.Queue``. ``maxsize`` <= 0 means unbounded."""
+
+    __module__ = "threadkit.queue"
+
+    def __init__(self, maxsize=0):
+        # A hooked subclass whose __init__ names Queue.__init__ explicitly gets its setup.
+        if isinstance(self, _HookedQueue):
+            _HookedQueue.__init__(self, maxsize)
+
+    def put_nowait(self, item):
+        """Put an item into the queue without blocking; raise ``Full`` if there is no room."""
+        return self.put(item, block=False)
+
+    def get_nowait(self):
+        """Remove and return an item if one is available at once; else raise ``Empty``."""
+        return self.get(block=False)
+
+    # The storage hooks, as CPython's: a subclass that overrides any of them runs the
+    # Python-level algorithm (the items of a plain Queue live in Rust and do not use them).
+    def _init(self, maxsize):
+        self.queue = _deque()
+
+    def _qsize(self):
+        return len(self.queue)
+
+    def _put(self, item):
+        self.queue.append(item)
+
+    def _get(self):
+        return self.queue.popleft()
+
+    __class_getitem__ = classmethod(_types.GenericAlias)
+
+
+class LifoQueue(Queue):
+    """A last-in, first-out queue, as ``queue.LifoQueue``."""
+
+    def __new__(cls, maxsize=0, *args, **kwargs):
+        return super().__new__(cls, maxsize, _lifo=True)
+
+    def _init(self, maxsize):
+        self.queue = []
+
+    def _qsize(self):
+        return len(self.queue)
+
+    def _put(self, item):
+        self.queue.append(item)
+
+    def _get(self):
+        return self.queue.pop()
+
+
+class _HookedQueue(Queue):
+    """CPython's ``queue.Queue`` algorithm (3.13), for classes with their own storage hooks."""
+
+    def __init__(self, maxsize=0):
+        self.maxsize = maxsize
+        self._init(maxsize)
+        self.mutex = _Lock()
+        self.not_empty = _Condition(self.mutex)
+        self.not_full = _Condition(self.mutex)
+        self.all_tasks_done = _Condition(self.mutex)
+        self.unfinished_tasks = 0
+        self.is_shutdown = False
+
+    # The Rust queue's read-only properties are replaced by plain attributes.
+    maxsize = None
+    unfinished_tasks = None
+    is_shutdown = None
+
+    def task_done(self):
+        with self.all_tasks_done:
+            unfinished = self.unfinished_tasks - 1
+            if unfinished <= 0:
+                if unfinished < 0:
+                    raise ValueError("task_done() called too many times")
+                self.all_tasks_done.notify_all()
+            self.unfinished_tasks = unfinished
+
+    def join(self):
+        with self.all_tasks_done:
+            while self.unfinished_tasks:
+                self.all_tasks_done.wait()
+
+    def qsize(self):
+        with self.mutex:
+            return self._qsize()
+
+    def empty(self):
+        with self.mutex:
+            return not self._qsize()
+
+    def full(self):
+        with self.mutex:
+            return 0 < self.maxsize <= self._qsize()
+
+    def put(self, item, block=True, timeout=None):
+        with self.not_full:
+            if self.is_shutdown:
+                raise ShutDown
+            if self.maxsize > 0:
+                if not block:
+                    if self._qsize() >= self.maxsize:
+                        raise Full
+                elif timeout is None:
+                    while self._qsize() >= self.maxsize:
+                        self.not_full.wait()
+                        if self.is_shutdown:
+                            raise ShutDown
+                elif timeout < 0:
+                    raise ValueError("'timeout' must be a non-negative number")
+                else:
+                    endtime = _time() + timeout
+                    while self._qsize() >= self.maxsize:
+                        remaining = endtime - _time()
+                        if remaining <= 0.0:
+                            raise Full
+                        self.not_full.wait(remaining)
+                        if self.is_shutdown:
+                            raise ShutDown
+            self._put(item)
+            self.unfinished_tasks += 1
+            self.not_empty.notify()
+
+    def get(self, block=True, timeout=None):
+        with self.not_empty:
+            if self.is_shutdown and not self._qsize():
+                raise ShutDown
+            if not block:
+                if not self._qsize():
+                    raise Empty
+            elif timeout is None:
+                while not self._qsize():
+                    self.not_empty.wait()
+                    if self.is_shutdown and not self._qsize():
+                        raise ShutDown
+            elif timeout < 0:
+                raise ValueError("'timeout' must be a non-negative number")
+            else:
+                endtime = _time() + timeout
+                while not self._qsize():
+                    remaining = endtime - _time()
+                    if remaining <= 0.0:
+                        raise Empty
+                    self.not_empty.wait(remaining)
+                    if self.is_shutdown and not self._qsize():
+                        raise ShutDown
+            item = self._get()
+            self.not_full.notify()
+            return item
+
+    def shutdown(self, immediate=False):
+        with self.mutex:
+            self.is_shutdown = True
+            if immediate:
+                while self._qsize():
+                    self._get()
+                    if self.unfinished_tasks > 0:
+                        self.unfinished_tasks -= 1
+                # release all blocked threads in `join()`
+                self.all_tasks_done.notify_all()
+            # All getters need to re-check queue-empty to raise ShutDown
+            self.not_empty.notify_all()
+            self.not_full.notify_all()
+
+    def _at_fork_reinit(self):
+        self.mutex._at_fork_reinit()
+
+
+class _HookedLifoQueue(_HookedQueue, LifoQueue):
+    """CPython's ``queue.LifoQueue``, for subclasses of LifoQueue with their own hooks."""
+
+
+class PriorityQueue(_HookedQueue):
+    """A queue that returns its smallest item first (``heapq``), as ``queue.PriorityQueue``.
+
+    Runs CPython's algorithm in Python: the ordering calls the items' ``__lt__``.
+    """
+
+    def _init(self, maxsize):
+        self.queue = []
+
+    def _qsize(self):
+        return len(self.queue)
+
+    def _put(self, item):
+        try:
+            _heappush(self.queue, item)
+        except BaseException:
+            # heappush appends before comparing: take the item back out, so that a failed put
+            # changes nothing (the standard library keeps it in the heap).
+            heap = self.queue
+            for i, x in enumerate(heap):
+                if x is item:
+                    heap[i] = heap[-1]
+                    heap.pop()
+                    _heapify(heap)
+                    break
+            raise
+
+    def _get(self):
+        return _heappop(self.queue)
+
+
+_hooked_variants.update({Queue: _HookedQueue, LifoQueue: _HookedLifoQueue})
+
+SimpleQueue = _core.SimpleQueue
+
+for _cls in (_HookedQueue, _HookedLifoQueue, PriorityQueue, LifoQueue):
+    _cls.__module__ = "threadkit.queue"
+del _cls

@@ -11,6 +11,7 @@ mod blocking;
 mod condition;
 mod event;
 mod lock;
+mod queue;
 mod rlock;
 mod semaphore;
 
@@ -40,5 +41,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::PyBoundedSemaphore>()?;
     m.add_class::<event::PyEvent>()?;
     m.add_class::<barrier::PyBarrier>()?;
+    m.add_class::<queue::PyQueue>()?;
+    m.add_class::<queue::PySimpleQueue>()?;
+    queue::init_shutdown(py, m)?;
     Ok(())
 }

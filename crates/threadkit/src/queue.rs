@@ -46,7 +46,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -377,7 +377,8 @@ pub struct Queue<T, O: Order<T> = Fifo> {
     not_empty: Condvar,
     not_full: Condvar,
     all_done: Condvar,
-    maxsize: usize,
+    /// The bound (0: unbounded); changed only under the state lock, read anywhere.
+    maxsize: AtomicUsize,
     /// `T` lives in the store (so `Queue<T>` is `Send + Sync` when `T: Send`, like a mutex).
     _item: PhantomData<fn(T) -> T>,
     _order: PhantomData<O>,
@@ -446,25 +447,44 @@ impl<T, O: Order<T>> Queue<T, O> {
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_done: Condvar::new(),
-            maxsize,
+            maxsize: AtomicUsize::new(maxsize),
             _item: PhantomData,
             _order: PhantomData,
         }
     }
 
-    /// The bound given at creation; 0 is unbounded.
+    /// The bound; 0 is unbounded.
     ///
     /// ```
     /// assert_eq!(threadkit::Queue::<()>::new(0).maxsize(), 0);
     /// ```
     #[inline]
     pub fn maxsize(&self) -> usize {
-        self.maxsize
+        self.maxsize.load(Ordering::Relaxed)
+    }
+
+    /// Changes the bound (Python code may assign `queue.maxsize`). Blocked putters re-check
+    /// for room; items already queued stay, even above a smaller bound.
+    ///
+    /// ```
+    /// let q = threadkit::Queue::new(1);
+    /// q.try_put(1).unwrap();
+    /// assert!(q.try_put(2).is_err());
+    /// q.set_maxsize(2);
+    /// assert!(q.try_put(2).is_ok());
+    /// ```
+    pub fn set_maxsize(&self, maxsize: usize) {
+        let state = self.state.lock();
+        self.maxsize.store(maxsize, Ordering::Relaxed);
+        if state.gate.putters > 0 {
+            self.not_full.notify_all();
+        }
     }
 
     #[inline]
     fn is_full(&self, store: &O::Store) -> bool {
-        self.maxsize > 0 && O::len(store) >= self.maxsize
+        let maxsize = self.maxsize.load(Ordering::Relaxed);
+        maxsize > 0 && O::len(store) >= maxsize
     }
 
     // --- put -----------------------------------------------------------------------------
@@ -953,7 +973,7 @@ impl<T, O: Order<T>> fmt::Debug for Queue<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let guard = self.state.lock();
         f.debug_struct("Queue")
-            .field("maxsize", &self.maxsize)
+            .field("maxsize", &self.maxsize())
             .field("qsize", &O::len(&guard.store))
             .field("unfinished_tasks", &guard.gate.unfinished)
             .field("is_shutdown", &guard.gate.shutdown)
