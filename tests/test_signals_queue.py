@@ -4,7 +4,7 @@ test_signals.py: each case runs in a subprocess that sends itself SIGINT)."""
 
 import pytest
 
-from conftest import run_python
+from conftest import assert_sigint_interrupts, run_python
 
 # Each case: (setup, blocking call, check after the interrupt). The blocking call must block
 # until interrupted; the check must prove the queue is consistent and nothing was lost.
@@ -68,43 +68,21 @@ CASES = {
     ),
 }
 
-PROGRAM = """
-import os, signal, sys, threading, time
-import threadkit.threading as tk
-import threadkit.queue as tkq
+
+
+OUTCOME_HELPER = """
 def outcome(f):
     try:
         f()
     except Exception as e:
         return type(e).__name__
     return "returned"
-{setup}
-sent = []
-def interrupter():
-    time.sleep(0.3)  # the main thread is blocked by then; if not, the result is the same
-    sent.append(time.monotonic())
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Thread(target=interrupter, daemon=True).start()
-try:
-    {call}
-except KeyboardInterrupt:
-    delay = time.monotonic() - sent[0]
-    {check}
-    print("interrupted after %.3f" % delay)
-else:
-    print("not interrupted")
 """
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sigint_interrupts_blocking_call(name):
-    setup, call, check = CASES[name]
-    r = run_python(PROGRAM.format(setup=setup, call=call, check=check), timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("interrupted after"), r.stdout + r.stderr
-    delay = float(r.stdout.split()[-1])
-    # The promise is 100 ms; a loaded CI machine gets slack.
-    assert delay < 1.0
+    assert_sigint_interrupts(*CASES[name], helpers=OUTCOME_HELPER)
 
 
 @pytest.mark.parametrize(

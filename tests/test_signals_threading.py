@@ -6,7 +6,7 @@ test_signals.py)."""
 
 import pytest
 
-from conftest import run_python
+from conftest import assert_sigint_interrupts, run_python
 
 # Helpers available to every case's setup and check.
 HELPERS = """
@@ -147,45 +147,21 @@ CASES = {
     ),
 }
 
-PROGRAM = """
-import os, signal, sys, threading, time
-import threadkit.threading as tk
-import threadkit.queue as tkq
-{helpers}
+
+
+HELPERS = HELPERS + """
 def pytest_raises(exc_type, call):
     try:
         call()
     except exc_type as e:
         return e
     raise AssertionError("no %s" % exc_type.__name__)
-{setup}
-sent = []
-def interrupter():
-    time.sleep(0.3)  # the main thread is blocked by then; if not, the result is the same
-    sent.append(time.monotonic())
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Thread(target=interrupter, daemon=True).start()
-try:
-    {call}
-except KeyboardInterrupt:
-    delay = time.monotonic() - sent[0]
-    {check}
-    print("interrupted after %.3f" % delay)
-else:
-    print("not interrupted")
 """
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sigint_interrupts_blocking_call(name):
-    setup, call, check = CASES[name]
-    code = PROGRAM.format(helpers=HELPERS, setup=setup, call=call, check=check)
-    r = run_python(code, timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("interrupted after"), r.stdout + r.stderr
-    delay = float(r.stdout.split()[-1])
-    # The promise is 100 ms; a loaded CI machine gets slack.
-    assert delay < 1.0
+    assert_sigint_interrupts(*CASES[name], helpers=HELPERS)
 
 
 # Each case: (setup, call with a 1 s timeout, expected printed result of the call)
