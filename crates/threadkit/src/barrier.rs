@@ -584,7 +584,8 @@ impl Barrier {
     /// assert!(!barrier.broken());
     /// ```
     pub fn reinit_after_fork(&self) {
-        if let Some(mut state) = self.state.try_lock() {
+        {
+            let mut state = self.state.lock_after_fork();
             state.phase = Phase::Filling;
             state.count = 0;
             state.action_pending = false;

@@ -506,7 +506,8 @@ impl WaitQueue {
     /// ```
     pub fn reinit_after_fork(&self) {
         // The mutex may have been held by a thread that is gone: do not wait for it.
-        if let Some(mut queue) = self.queue.try_lock() {
+        {
+            let mut queue = self.queue.lock_after_fork();
             queue.clear();
         }
         self.len.store(0, Ordering::Relaxed);

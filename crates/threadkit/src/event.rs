@@ -241,7 +241,8 @@ impl Event {
     /// assert!(ev.is_set());
     /// ```
     pub fn reinit_after_fork(&self) {
-        if let Some(mut waiters) = self.waiters.try_lock() {
+        {
+            let mut waiters = self.waiters.lock_after_fork();
             waiters.count = 0;
         }
         self.state.fetch_and(!WAITERS, Ordering::Relaxed);

@@ -338,6 +338,10 @@ impl Lock {
     /// Resets the lock to unlocked, for a child process after `fork()` (Python's
     /// `_at_fork_reinit`): the thread that held it does not exist in the child.
     ///
+    /// Every primitive's `reinit_after_fork` has the same contract: call it in the child,
+    /// before any other thread of the child uses the primitive. Internal state that a thread
+    /// of the parent held at the fork is then taken back by force.
+    ///
     /// ```
     /// let lock = threadkit::Lock::new();
     /// lock.acquire();
@@ -345,6 +349,7 @@ impl Lock {
     /// assert!(!lock.locked());
     /// ```
     pub fn reinit_after_fork(&self) {
+        *self.waiters.lock_after_fork() = 0;
         self.owner.store(0, Ordering::Relaxed);
         self.state.store(UNLOCKED, Ordering::Release);
     }

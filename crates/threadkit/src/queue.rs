@@ -961,7 +961,8 @@ impl<T, O: Order<T>> Queue<T, O> {
     /// assert_eq!(q.qsize(), 1);
     /// ```
     pub fn reinit_after_fork(&self) {
-        if let Some(mut guard) = self.state.try_lock() {
+        {
+            let mut guard = self.state.lock_after_fork();
             guard.gate.getters = 0;
             guard.gate.putters = 0;
             guard.gate.joiners = 0;
@@ -1187,7 +1188,8 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(q.get(), 1);
     /// ```
     pub fn reinit_after_fork(&self) {
-        if let Some(mut guard) = self.state.try_lock() {
+        {
+            let mut guard = self.state.lock_after_fork();
             guard.getters = 0;
         }
     }

@@ -382,7 +382,8 @@ impl Semaphore {
     /// assert_eq!(sem.value(), 2);
     /// ```
     pub fn reinit_after_fork(&self) {
-        if let Some(mut waiters) = self.waiters.try_lock() {
+        {
+            let mut waiters = self.waiters.lock_after_fork();
             *waiters = 0;
         }
         self.state.fetch_and(!WAITERS, Ordering::Relaxed);

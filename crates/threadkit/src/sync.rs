@@ -33,8 +33,15 @@ pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
 #[cfg(loom)]
 pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
+/// The process the first mutex was made in: a different `getpid()` later means this is a
+/// child process made by `fork()`.
+#[cfg(not(loom))]
+static PARENT_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
 impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
+        #[cfg(not(loom))]
+        PARENT_PID.get_or_init(std::process::id);
         Mutex {
             #[cfg(not(loom))]
             inner: parking_lot::Mutex::new(value),
@@ -63,6 +70,32 @@ impl<T> Mutex<T> {
         {
             self.inner.try_lock().ok()
         }
+    }
+
+    /// Takes the mutex in a primitive's `reinit_after_fork`. In a child process made by
+    /// `fork()`, a mutex that a thread of the parent held at the fork would never be released
+    /// (that thread does not exist in the child): it is unlocked by force. Outside a forked
+    /// child this is a plain `lock()`.
+    pub(crate) fn lock_after_fork(&self) -> MutexGuard<'_, T> {
+        if let Some(guard) = self.try_lock() {
+            return guard;
+        }
+        #[cfg(not(loom))]
+        if PARENT_PID
+            .get()
+            .is_some_and(|&pid| pid != std::process::id())
+        {
+            // SAFETY: this process is a fork() child, and reinit_after_fork is documented to be
+            // called in the child before any other thread uses the primitive (as CPython's
+            // at-fork hooks do). The holder is therefore a thread of the parent, which does not
+            // exist here and will never release it; no guard of this thread holds it, since
+            // no internal lock is held while user code (which calls fork) runs.
+            unsafe {
+                self.inner
+                    .force_unlock(parking_lot::lock_api::GuardNoSend::new())
+            };
+        }
+        self.lock()
     }
 
     /// Runs `f` with the mutex released, then takes it again. Used to call code that must not run
