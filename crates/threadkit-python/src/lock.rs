@@ -4,6 +4,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use threadkit::{Deadline, Interrupt, Interrupted};
+
 use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
 
 /// A primitive lock, as `threading.Lock`: not reentrant, released by any thread.
@@ -34,20 +36,7 @@ impl PyLock {
         blocking: LockBlocking,
         timeout: LockTimeout,
     ) -> PyResult<bool> {
-        if blocking.0 && timeout.0 == -1.0 && self.inner.try_acquire() {
-            return Ok(true);
-        }
-        let deadline = lock_deadline(blocking.0, timeout.0)?;
-        if self.inner.try_acquire() {
-            return Ok(true);
-        }
-        if deadline.has_passed() {
-            return Ok(false);
-        }
-        let lock = &self.inner;
-        block(py, |interrupt| {
-            lock.acquire_interruptible(deadline, interrupt)
-        })
+        acquire_like(py, blocking, timeout, &self.inner)
     }
 
     /// Alias of `acquire`.
@@ -120,6 +109,68 @@ impl PyLock {
             slf.as_ptr() as usize
         ))
     }
+}
+
+/// A lock of the core crate, as `acquire_like` drives it.
+pub(crate) trait CoreLock: Sync {
+    fn try_acquire(&self) -> bool;
+    fn acquire_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted>;
+}
+
+impl CoreLock for threadkit::Lock {
+    #[inline]
+    fn try_acquire(&self) -> bool {
+        threadkit::Lock::try_acquire(self)
+    }
+    fn acquire_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        threadkit::Lock::acquire_interruptible(self, deadline, interrupt)
+    }
+}
+
+impl CoreLock for threadkit::RLock {
+    #[inline]
+    fn try_acquire(&self) -> bool {
+        threadkit::RLock::try_acquire(self)
+    }
+    fn acquire_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        threadkit::RLock::acquire_interruptible(self, deadline, interrupt)
+    }
+}
+
+/// `acquire(blocking, timeout)` of `Lock` and `RLock`: the uncontended call is one atomic
+/// operation; a wait releases the GIL and stays interruptible on the main thread.
+#[inline]
+pub(crate) fn acquire_like(
+    py: Python<'_>,
+    blocking: LockBlocking,
+    timeout: LockTimeout,
+    lock: &impl CoreLock,
+) -> PyResult<bool> {
+    if blocking.0 && timeout.0 == -1.0 && lock.try_acquire() {
+        return Ok(true);
+    }
+    let deadline = lock_deadline(blocking.0, timeout.0)?;
+    if lock.try_acquire() {
+        return Ok(true);
+    }
+    if deadline.has_passed() {
+        return Ok(false);
+    }
+    block(py, |interrupt| {
+        lock.acquire_interruptible(deadline, interrupt)
+    })
 }
 
 /// `module.QualName` of a type, as the standard library's reprs show it.

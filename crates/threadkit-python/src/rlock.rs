@@ -3,8 +3,8 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
-use crate::lock::type_path;
+use crate::blocking::{LockBlocking, LockTimeout};
+use crate::lock::{acquire_like, type_path};
 
 /// A reentrant lock, as `threading.RLock`: the owning thread may acquire it again; each
 /// acquire needs its release.
@@ -36,20 +36,7 @@ impl PyRLock {
         blocking: LockBlocking,
         timeout: LockTimeout,
     ) -> PyResult<bool> {
-        if blocking.0 && timeout.0 == -1.0 && self.inner.try_acquire() {
-            return Ok(true);
-        }
-        let deadline = lock_deadline(blocking.0, timeout.0)?;
-        if self.inner.try_acquire() {
-            return Ok(true);
-        }
-        if deadline.has_passed() {
-            return Ok(false);
-        }
-        let lock = &self.inner;
-        block(py, |interrupt| {
-            lock.acquire_interruptible(deadline, interrupt)
-        })
+        acquire_like(py, blocking, timeout, &self.inner)
     }
 
     fn __enter__(&self, py: Python<'_>) -> PyResult<bool> {
