@@ -13,6 +13,7 @@ mod event;
 mod lock;
 mod rlock;
 mod semaphore;
+mod thread;
 
 /// The extension module `threadkit._core`.
 #[pymodule(gil_used = false)]
@@ -40,5 +41,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::PyBoundedSemaphore>()?;
     m.add_class::<event::PyEvent>()?;
     m.add_class::<barrier::PyBarrier>()?;
+    m.add_class::<thread::PyThreadState>()?;
+    m.add_function(wrap_pyfunction!(thread::get_ident, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::get_native_id, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
     Ok(())
 }
