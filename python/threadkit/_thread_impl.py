@@ -45,7 +45,6 @@ __all__ = [
 # after fork clears and refills them), but the lock guarding them is, so it is looked up on use.
 _active = _std._active
 _limbo = _std._limbo
-_dangling = _std._dangling
 _newname = _std._newname
 
 # 3.13+: joinable threads whose non-daemon handles `_thread._shutdown()` waits for.
@@ -147,7 +146,6 @@ class Thread(_std.Thread):
         self._handle = None
         self._stderr = _sys.stderr
         self._initialized = True
-        _dangling.add(self)
 
     def __repr__(self):
         assert self._initialized, "Thread.__init__() was not called"
