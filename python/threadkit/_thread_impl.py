@@ -498,3 +498,7 @@ def _after_fork_in_child():
 
 if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_after_fork_in_child)
+
+for _cls in (Thread, Timer):
+    _cls.__module__ = "threadkit.threading"
+del _cls
