@@ -441,12 +441,10 @@ impl Thread {
     /// assert!(t.set_daemon(true).is_ok());
     /// ```
     pub fn release_claim(&self) {
-        let _ = self.inner.state.compare_exchange(
-            STARTING,
-            NEW,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
+        let _ =
+            self.inner
+                .state
+                .compare_exchange(STARTING, NEW, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// Records the calling OS thread as this thread: its ident and native id, the registry
