@@ -514,6 +514,28 @@ def test_setprofile_before_start_applies_in_thread(threading_mod):
     assert "profiled_function" in calls
 
 
+@pytest.mark.skipif(not hasattr(threading, "settrace_all_threads"), reason="3.12+")
+def test_settrace_all_threads_applies_to_threads_started_later():
+    calls = []
+
+    def tracer(frame, event, arg):
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    def traced_later():
+        return 1
+
+    old = threading.gettrace()
+    tk.settrace_all_threads(tracer)
+    try:
+        t = tk.Thread(target=traced_later)
+        t.start()
+        t.join()
+    finally:
+        threading.settrace_all_threads(old)
+    assert "traced_later" in calls
+
+
 # --- Ctrl-C during start/join is in test_process_life; fork too ---
 
 

@@ -5,6 +5,14 @@
 //! `_thread`'s own functions and runs a Python-level bootstrap that calls `mark_started` first
 //! and `mark_finished` last, so no Rust frame is ever below user code (DESIGN.md rule 1). The
 //! life state, the registry entry and the join are here.
+//!
+//! Daemon threads at exit: a daemon thread blocked in a threadkit wait sits in `py.detach`
+//! with Rust frames on its stack. If its wait ends while the interpreter finalizes, re-attaching
+//! (`PyEval_RestoreThread`) would, on CPython up to 3.13, end the thread with `pthread_exit`,
+//! whose forced unwind through the Rust frames aborts the process. PyO3 0.30.1 wraps
+//! `PyEval_RestoreThread` (PyO3 #6084/#6085) so that such a thread hangs forever instead, as
+//! CPython 3.14 does itself; the process then exits normally. Do not go below that PyO3
+//! version; `tests/test_process_life.py` checks this case on every CPython present.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
