@@ -196,3 +196,25 @@ class Barrier(_core.Barrier):
 for _cls in (Condition, Barrier):
     _cls.__module__ = "threadkit"
 del _cls
+
+
+# Threads and the module functions: threadkit's own (see _thread_impl). `local` stays the
+# standard library's (C, and right); `excepthook`, `ExceptHookArgs`, `settrace`, `setprofile`
+# (and their `_all_threads` variants) stay the standard library's so that one hook applies to
+# threads of both; the exception classes are the standard library's (DESIGN.md rule 5).
+from threadkit._thread_impl import (  # noqa: E402
+    TIMEOUT_MAX,
+    Thread,
+    Timer,
+    active_count,
+    activeCount,
+    current_thread,
+    currentThread,
+    enumerate,
+    get_ident,
+    get_native_id,
+    getprofile,
+    gettrace,
+    main_thread,
+    stack_size,
+)

@@ -14,6 +14,7 @@ mod lock;
 mod queue;
 mod rlock;
 mod semaphore;
+mod thread;
 
 /// The extension module `threadkit._core`.
 #[pymodule(gil_used = false)]
@@ -44,5 +45,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<queue::PyQueue>()?;
     m.add_class::<queue::PySimpleQueue>()?;
     queue::init_shutdown(py, m)?;
+    m.add_class::<thread::PyThreadState>()?;
+    m.add_function(wrap_pyfunction!(thread::get_ident, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::get_native_id, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
     Ok(())
 }

@@ -404,6 +404,49 @@ impl Thread {
         self.inner.kind.load(Ordering::Relaxed) == DUMMY
     }
 
+    /// Claims an unstarted thread for starting, before its OS thread exists: Python's `start()`
+    /// does this first, so that a second `start()` fails and the daemon flag is fixed from now
+    /// on. The new OS thread then calls [`Thread::mark_started`]; if the OS thread cannot be
+    /// created, [`Thread::release_claim`] makes the thread startable again.
+    ///
+    /// # Errors
+    /// [`StartError::AlreadyStarted`] if the thread was claimed or started before.
+    ///
+    /// ```
+    /// use threadkit::{StartError, Thread};
+    /// let t = Thread::new_unstarted(None, Some(false));
+    /// t.claim_start().unwrap();
+    /// assert!(matches!(t.claim_start(), Err(StartError::AlreadyStarted)));
+    /// assert!(t.set_daemon(true).is_err());
+    /// assert!(!t.is_started());
+    /// t.release_claim();
+    /// t.claim_start().unwrap();
+    /// ```
+    pub fn claim_start(&self) -> Result<(), StartError> {
+        self.inner
+            .state
+            .compare_exchange(NEW, STARTING, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(|_| StartError::AlreadyStarted)
+    }
+
+    /// Gives back a claim made by [`Thread::claim_start`] whose OS thread could not be created:
+    /// the thread is unstarted again. Does nothing if the thread is not claimed.
+    ///
+    /// ```
+    /// let t = threadkit::Thread::new_unstarted(None, None);
+    /// t.release_claim(); // not claimed: nothing happens
+    /// t.claim_start().unwrap();
+    /// t.release_claim();
+    /// assert!(t.set_daemon(true).is_ok());
+    /// ```
+    pub fn release_claim(&self) {
+        let _ =
+            self.inner
+                .state
+                .compare_exchange(STARTING, NEW, Ordering::AcqRel, Ordering::Acquire);
+    }
+
     /// Records the calling OS thread as this thread: its ident and native id, the registry
     /// entry (so [`enumerate`] lists it), and [`current_thread`]. Call it first thing in the new
     /// thread; wakes [`Thread::wait_started`].
@@ -1198,14 +1241,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if thread
-        .inner
-        .state
-        .compare_exchange(NEW, STARTING, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
-        return Err(StartError::AlreadyStarted);
-    }
+    thread.claim_start()?;
     let mut b = std::thread::Builder::new().name(thread.name().replace('\0', ""));
     if let Some(size) = stack_size {
         b = b.stack_size(size);
@@ -1237,7 +1273,7 @@ where
             Ok(JoinHandle { thread, inner })
         }
         Err(e) => {
-            thread.inner.state.store(NEW, Ordering::Release);
+            thread.release_claim();
             Err(StartError::Spawn(e))
         }
     }

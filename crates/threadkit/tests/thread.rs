@@ -349,3 +349,34 @@ fn stress_spawn_join_from_many_threads() {
     let alive = enumerate();
     assert!(threads.iter().all(|t| !alive.contains(t)));
 }
+
+#[test]
+fn claimed_thread_started_by_hand_runs_and_joins() {
+    // The way the Python bindings start a thread: claim, create the OS thread, mark_started
+    // in it, mark_finished at its end.
+    let t = threadkit::Thread::new_unstarted(Some("by-hand".into()), Some(false));
+    t.claim_start().unwrap();
+    assert!(
+        t.claim_start().is_err(),
+        "a second start fails while the first is under way"
+    );
+    assert!(
+        t.set_daemon(true).is_err(),
+        "the daemon flag is fixed once claimed"
+    );
+    assert_eq!(t.join(), Err(threadkit::JoinError::NotStarted));
+    let t2 = t.clone();
+    let os = std::thread::spawn(move || {
+        t2.mark_started().unwrap();
+        assert_eq!(threadkit::current_thread(), t2);
+        t2.mark_finished();
+    });
+    t.wait_started();
+    t.join().unwrap();
+    assert!(!t.is_alive() && t.is_started());
+    assert!(
+        t.claim_start().is_err(),
+        "a finished thread cannot be started again"
+    );
+    os.join().unwrap();
+}

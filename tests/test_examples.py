@@ -1,0 +1,110 @@
+"""Runs every program in examples/ (the seed scenarios) and checks what it prints."""
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name, timeout=60):
+    r = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
+                       timeout=timeout)
+    assert "Fatal Python error" not in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
+    return r.stdout.splitlines()
+
+
+def test_every_example_is_checked():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CHECKS)
+
+
+def check_threads_with_arguments(lines):
+    assert lines[3:] == ["ada: hello ada!", "bob: hello bob? hello bob?",
+                         "cy: hello cy. hello cy. hello cy."]
+    for line in lines[:3]:
+        assert re.fullmatch(r"Thread-\d+ \(greet\): finished, alive=False", line), line
+
+
+def check_counter(lines):
+    m = re.fullmatch(r"without a lock: 4000 increments, counter = (\d+) \((\d+) lost\)",
+                     lines[0])
+    assert m, lines
+    assert int(m.group(1)) < 4000 and int(m.group(2)) > 0  # lost updates shown
+    assert lines[1] == "with a lock:    4000 increments, counter = 4000 (0 lost)"
+
+
+def check_worker_pool(lines):
+    assert re.fullmatch(r"20 tasks done, each exactly once, shared among [1-4] workers: .*",
+                        lines[0]), lines
+    assert lines[1] == "squares: %s" % [n * n for n in range(1, 21)]
+    assert lines[2] == "sum of squares: 2870"
+
+
+def check_downloads(lines):
+    assert lines[0] == "5 requests, each delayed 1 s by the server"
+    assert lines[1] == "got: %s" % ["page /%d" % i for i in range(5)]
+    m = re.fullmatch(r"with 5 threads: ([\d.]+) s \(one after the other: about 5 s\)", lines[2])
+    assert m and float(m.group(1)) < 2.5, lines
+    assert lines[3] == "faster with threads: True"
+
+
+def check_daemon(lines):
+    assert lines == [
+        "main: started a non-daemon thread and a daemon thread (daemon=True)",
+        "main: done; the process exits when the non-daemon thread ends, daemon or not",
+        "non-daemon: the main program ended, and the interpreter waited for me",
+    ]
+
+
+def check_semaphore(lines):
+    assert lines == ["10 workers served, at most 3 at a time (limit 3)"]
+
+
+def check_event(lines):
+    assert lines == ["all waiting; before set(): is_set=False, 0 workers ran",
+                     "after set(): is_set=True"] + ["worker %d got the signal" % i
+                                                    for i in range(3)]
+
+
+def check_producer_consumer(lines):
+    assert lines == ["consumed in order: %s" % list(range(10)),
+                     "buffer never held more than 3 items (capacity 3)"]
+
+
+def check_queue_pipeline(lines):
+    assert lines == ["all items through both stages: [1, 4, 9, 16, 25]",
+                     "unfinished tasks: raw=0, parsed=0"]
+
+
+def check_barrier(lines):
+    assert lines == ["round %d: all 4 threads done" % r for r in range(3)]
+
+
+def check_two_locks(lines):
+    assert lines == ["log written while the inventory lock was held: True",
+                     "inventory after restock: {'apples': 13}"]
+
+
+CHECKS = {
+    "threads_with_arguments.py": check_threads_with_arguments,
+    "counter.py": check_counter,
+    "worker_pool.py": check_worker_pool,
+    "downloads.py": check_downloads,
+    "daemon.py": check_daemon,
+    "semaphore.py": check_semaphore,
+    "event.py": check_event,
+    "producer_consumer.py": check_producer_consumer,
+    "queue_pipeline.py": check_queue_pipeline,
+    "barrier.py": check_barrier,
+    "two_locks.py": check_two_locks,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_example(name):
+    CHECKS[name](run_example(name))
