@@ -19,7 +19,7 @@ from threadkit.queue import (
     ShutDown,
     SimpleQueue,
 )
-from threadkit.threading import Barrier, BrokenBarrierError, Condition
+from threadkit.threading import Barrier, BrokenBarrierError, Condition, Thread, Timer
 
 __all__ = [
     "Barrier",
@@ -37,4 +37,6 @@ __all__ = [
     "Semaphore",
     "ShutDown",
     "SimpleQueue",
+    "Thread",
+    "Timer",
 ]
