@@ -138,6 +138,12 @@ impl ConditionLock for RLock {
 }
 
 /// The operation a [`ConditionError::NotOwned`] refused.
+///
+/// ```
+/// use threadkit::{Condition, ConditionError, ConditionOp};
+/// let cond = Condition::new();
+/// assert_eq!(cond.notify(1), Err(ConditionError::NotOwned(ConditionOp::Notify)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConditionOp {
     /// `wait`, `wait_for` and their variants.
@@ -191,6 +197,14 @@ struct Slot {
 
 /// A place in a [`WaitQueue`], from [`WaitQueue::enqueue`]; to be passed to
 /// [`WaitQueue::wait`] or [`WaitQueue::cancel`] of the same queue.
+///
+/// ```
+/// use threadkit::{Deadline, NoInterrupt, WaitQueue};
+/// let q = WaitQueue::new();
+/// let ticket = q.enqueue();
+/// q.notify(1);
+/// assert_eq!(q.wait(&ticket, Deadline::never(), &mut NoInterrupt), Ok(true));
+/// ```
 #[derive(Debug)]
 #[must_use = "a ticket must be waited on or cancelled, or it absorbs a notification"]
 pub struct WaitTicket {

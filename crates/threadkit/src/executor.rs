@@ -788,6 +788,15 @@ pub fn as_completed<T>(fs: &[Future<T>], timeout: Option<Duration>) -> AsComplet
 }
 
 /// The iterator of [`as_completed`].
+///
+/// ```
+/// use threadkit::{as_completed, ThreadPoolExecutor};
+/// let pool = ThreadPoolExecutor::new(2);
+/// let fs = vec![pool.submit(|| 1).unwrap(), pool.submit(|| 2).unwrap()];
+/// let mut seen: Vec<usize> = as_completed(&fs, None).map(|r| r.unwrap()).collect();
+/// seen.sort();
+/// assert_eq!(seen, vec![0, 1]);
+/// ```
 pub struct AsCompleted<'a, T> {
     fs: &'a [Future<T>],
     waiter: std::sync::Arc<Waiter>,
@@ -1154,6 +1163,10 @@ impl std::error::Error for SubmitError {
 }
 
 /// The message of a pool whose initializer failed (CPython's).
+///
+/// ```
+/// assert!(threadkit::BROKEN_INITIALIZER.starts_with("A thread initializer failed"));
+/// ```
 pub const BROKEN_INITIALIZER: &str =
     "A thread initializer failed, the thread pool is not usable anymore";
 
@@ -1657,6 +1670,14 @@ impl fmt::Debug for ThreadPoolExecutor {
 }
 
 /// The results of [`ThreadPoolExecutor::map`], in input order.
+///
+/// ```
+/// use threadkit::ThreadPoolExecutor;
+/// let pool = ThreadPoolExecutor::new(2);
+/// let results = pool.map(|x: u32| x * 10, vec![1, 2, 3]).unwrap();
+/// let values: Vec<u32> = results.map(|r| r.unwrap()).collect();
+/// assert_eq!(values, vec![10, 20, 30]);
+/// ```
 pub struct MapResults<T> {
     futures: VecDeque<Future<std::sync::Mutex<Option<T>>>>,
     deadline: Deadline,

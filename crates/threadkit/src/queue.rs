@@ -313,8 +313,22 @@ impl<T: Ord> Order<T> for Priority {
 }
 
 /// A last-in, first-out [`Queue`] (Python's `queue.LifoQueue`).
+///
+/// ```
+/// let q: threadkit::LifoQueue<i32> = threadkit::Queue::lifo(0);
+/// q.put(1).unwrap();
+/// q.put(2).unwrap();
+/// assert_eq!(q.get(), Ok(2));
+/// ```
 pub type LifoQueue<T> = Queue<T, Lifo>;
 /// A smallest-first [`Queue`] (Python's `queue.PriorityQueue`).
+///
+/// ```
+/// let q: threadkit::PriorityQueue<i32> = threadkit::Queue::priority(0);
+/// q.put(3).unwrap();
+/// q.put(1).unwrap();
+/// assert_eq!(q.get(), Ok(1));
+/// ```
 pub type PriorityQueue<T> = Queue<T, Priority>;
 
 // ---------------------------------------------------------------------------------------------
