@@ -52,7 +52,8 @@ demo: develop
 	$(VENV)/bin/python bench/bench.py --quick
 
 bench: develop
-	$(VENV)/bin/python bench/bench.py --write bench/results.md --chart bench/results.png
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check matplotlib
+	$(VENV)/bin/python bench/bench.py --write bench/results.md --chart bench/results.png --readme README.md
 
 clean:
 	cargo clean

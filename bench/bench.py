@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
     parser.add_argument("--write", default=None, help="write the table as Markdown to this file")
     parser.add_argument("--chart", default=None, help="draw the ratios to this PNG (matplotlib)")
+    parser.add_argument("--readme", default=None,
+                        help="replace the table between the bench-table markers of this file")
     args = parser.parse_args(argv)
     repeats = args.repeats or (7 if args.quick else 11)
     scale = 0.3 if args.quick else 1.0
@@ -242,7 +244,24 @@ def main(argv: list[str] | None = None) -> int:
                 f.write(line + "\n")
     if args.chart:
         draw_chart(rows, args.chart)
+    if args.readme:
+        update_readme(args.readme, header, rows, repeats)
     return 0
+
+
+def update_readme(path: str, header: str, rows, repeats: int) -> None:
+    start, end = "<!-- bench-table -->", "<!-- /bench-table -->"
+    with open(path) as f:
+        text = f.read()
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    table = "\n".join(
+        [f"Python {platform.python_version()}, {repeats} interleaved repetitions per side, "
+         "median time per operation.", "", header, "|---|---:|---:|---:|---:|---|"]
+        + [line for *_, line in rows]
+    )
+    with open(path, "w") as f:
+        f.write(before + start + "\n" + table + "\n" + end + after)
 
 
 def draw_chart(rows, path: str) -> None:
