@@ -9,41 +9,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use threadkit::{
-    Condition, ConditionError, ConditionLock, ConditionOp, Deadline, Interrupt, Interrupted, Lock,
+    Condition, ConditionError, ConditionLock, ConditionOp, Deadline, Interrupted, Lock,
     NoInterrupt, RLock, WaitQueue,
 };
 
-/// Says stop on its `n`th check (checks only happen while blocked).
-struct StopAfter {
-    checks: u32,
-    n: u32,
-}
-
-impl Interrupt for StopAfter {
-    fn interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(1))
-    }
-    fn check(&mut self) -> Result<(), Interrupted> {
-        self.checks += 1;
-        if self.checks >= self.n {
-            Err(Interrupted)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-/// Spins (yielding) until `cond` holds: waits for observable state, never for time.
-fn spin_until(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "state never reached"
-        );
-        thread::yield_now();
-    }
-}
+mod common;
+use common::{gives_up_promptly, spin_until, StopAfter};
 
 /// Starts `n` waiters one after another (each enqueued before the next starts); each sends its
 /// index on the channel once woken, with the lock held.
@@ -149,11 +120,10 @@ fn notify_without_waiters_is_a_no_op() {
 fn wait_timeout_returns_false_promptly_with_the_lock_held() {
     let cond = Condition::new();
     cond.acquire();
-    let start = Instant::now();
-    assert_eq!(cond.wait_timeout(Duration::from_millis(30)), Ok(false));
-    let took = start.elapsed();
-    assert!(took >= Duration::from_millis(30), "gave up early: {took:?}");
-    assert!(took < Duration::from_secs(5), "hung: {took:?}");
+    assert_eq!(
+        gives_up_promptly(Duration::from_millis(30), |t| cond.wait_timeout(t)),
+        Ok(false)
+    );
     assert!(cond.is_owned());
     assert_eq!(cond.wait_until(Deadline::now()), Ok(false));
     assert_eq!(cond.wait_timeout(Duration::ZERO), Ok(false));
@@ -365,7 +335,7 @@ fn interrupted_wait_reacquires_the_lock() {
     let cond = Arc::new(Condition::new());
     cond.acquire();
     cond.acquire();
-    let mut stop = StopAfter { checks: 0, n: 3 };
+    let mut stop = StopAfter::new(3);
     assert_eq!(
         cond.wait_interruptible(Deadline::never(), &mut stop),
         Err(ConditionError::Interrupted)
@@ -375,7 +345,7 @@ fn interrupted_wait_reacquires_the_lock() {
     assert_eq!(cond.lock().recursion_count(), 2);
     assert!(!cond.has_waiters());
     // wait_for stops at the interrupt too, lock held.
-    let mut stop = StopAfter { checks: 0, n: 2 };
+    let mut stop = StopAfter::new(2);
     assert_eq!(
         cond.wait_for_interruptible(|| false, Deadline::never(), &mut stop),
         Err(ConditionError::Interrupted)
@@ -390,7 +360,7 @@ fn interrupted_wait_reacquires_the_lock() {
     let c = cond.clone();
     let waiter = thread::spawn(move || {
         c.acquire();
-        let r = c.wait_interruptible(Deadline::never(), &mut StopAfter { checks: 0, n: 5 });
+        let r = c.wait_interruptible(Deadline::never(), &mut StopAfter::new(5));
         let owned = c.is_owned();
         c.release().unwrap();
         (r, owned)

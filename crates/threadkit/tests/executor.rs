@@ -9,7 +9,8 @@ use threadkit::{
     ReturnWhen, SubmitError, ThreadPoolExecutor, BROKEN_INITIALIZER,
 };
 
-const GUARD: Duration = Duration::from_secs(20);
+mod common;
+use common::GUARD;
 
 /// A gate tasks pass only once the test opens it.
 fn closed_gate() -> Arc<Lock> {

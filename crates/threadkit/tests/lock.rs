@@ -3,37 +3,14 @@
 #![cfg(not(loom))] // std threads and real time; the loom models are in loom_*.rs
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use threadkit::{get_ident, Deadline, Interrupt, Interrupted, Lock, NoInterrupt, ReleaseError};
+use threadkit::{get_ident, Deadline, Interrupted, Lock, NoInterrupt, ReleaseError};
 
-/// Says stop on its `n`th check: proves the wait blocked (checks only happen while blocked).
-struct StopAfter {
-    checks: u32,
-    n: u32,
-}
-
-impl StopAfter {
-    fn new(n: u32) -> Self {
-        StopAfter { checks: 0, n }
-    }
-}
-
-impl Interrupt for StopAfter {
-    fn interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(1))
-    }
-    fn check(&mut self) -> Result<(), Interrupted> {
-        self.checks += 1;
-        if self.checks >= self.n {
-            Err(Interrupted)
-        } else {
-            Ok(())
-        }
-    }
-}
+mod common;
+use common::{gives_up_promptly, on_other_thread, spawn_started, StopAfter};
 
 #[test]
 fn mutual_exclusion_stress() {
@@ -42,34 +19,29 @@ fn mutual_exclusion_stress() {
     let lock = Arc::new(Lock::new());
     let inside = Arc::new(AtomicUsize::new(0));
     let counter = Arc::new(AtomicUsize::new(0));
-    let start = Arc::new(Barrier::new(THREADS));
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let (lock, inside, counter, start) =
-                (lock.clone(), inside.clone(), counter.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                for i in 0..ITERS {
-                    // Mix the ways in.
-                    match (t + i) % 3 {
-                        0 => lock.acquire(),
-                        1 => {
-                            while !lock.try_acquire() {
-                                thread::yield_now();
-                            }
+    let handles = {
+        let (lock, inside, counter) = (lock.clone(), inside.clone(), counter.clone());
+        spawn_started(THREADS, move |t| {
+            for i in 0..ITERS {
+                // Mix the ways in.
+                match (t + i) % 3 {
+                    0 => lock.acquire(),
+                    1 => {
+                        while !lock.try_acquire() {
+                            thread::yield_now();
                         }
-                        _ => while !lock.acquire_timeout(Duration::from_millis(1)) {},
                     }
-                    assert_eq!(inside.fetch_add(1, Ordering::Relaxed), 0, "two holders");
-                    assert_eq!(lock.owner(), Some(get_ident()));
-                    let v = counter.load(Ordering::Relaxed);
-                    counter.store(v + 1, Ordering::Relaxed);
-                    inside.fetch_sub(1, Ordering::Relaxed);
-                    lock.release().unwrap();
+                    _ => while !lock.acquire_timeout(Duration::from_millis(1)) {},
                 }
-            })
+                assert_eq!(inside.fetch_add(1, Ordering::Relaxed), 0, "two holders");
+                assert_eq!(lock.owner(), Some(get_ident()));
+                let v = counter.load(Ordering::Relaxed);
+                counter.store(v + 1, Ordering::Relaxed);
+                inside.fetch_sub(1, Ordering::Relaxed);
+                lock.release().unwrap();
+            }
         })
-        .collect();
+    };
     for h in handles {
         h.join().unwrap();
     }
@@ -83,11 +55,7 @@ fn timeouts_return_false_promptly() {
     let lock = Lock::new();
     lock.acquire();
     assert!(!lock.try_acquire());
-    let start = Instant::now();
-    assert!(!lock.acquire_timeout(Duration::from_millis(30)));
-    let took = start.elapsed();
-    assert!(took >= Duration::from_millis(30), "gave up early: {took:?}");
-    assert!(took < Duration::from_secs(5), "hung: {took:?}");
+    assert!(!gives_up_promptly(Duration::from_millis(30), |t| lock.acquire_timeout(t)));
     assert!(!lock.acquire_until(Deadline::now()));
     assert_eq!(
         lock.acquire_interruptible(Deadline::after(Duration::from_millis(5)), &mut NoInterrupt),
@@ -105,19 +73,15 @@ fn timeout_from_another_thread_then_acquire_after_release() {
     let lock = Arc::new(Lock::new());
     lock.acquire();
     let l = lock.clone();
-    let got = thread::spawn(move || l.acquire_timeout(Duration::from_millis(20)))
-        .join()
-        .unwrap();
+    let got = on_other_thread(move || l.acquire_timeout(Duration::from_millis(20)));
     assert!(!got);
     lock.release().unwrap();
     let l = lock.clone();
-    assert!(thread::spawn(move || {
+    assert!(on_other_thread(move || {
         let ok = l.acquire_timeout(Duration::from_secs(5));
         l.release().unwrap();
         ok
-    })
-    .join()
-    .unwrap());
+    }));
 }
 
 #[test]
@@ -125,7 +89,7 @@ fn release_from_another_thread() {
     let lock = Arc::new(Lock::new());
     lock.acquire();
     let l = lock.clone();
-    assert_eq!(thread::spawn(move || l.release()).join().unwrap(), Ok(()));
+    assert_eq!(on_other_thread(move || l.release()), Ok(()));
     assert!(!lock.locked());
     assert_eq!(lock.owner(), None);
     // Released by another thread, a blocked acquirer gets it.
@@ -137,7 +101,7 @@ fn release_from_another_thread() {
         tx.send(get_ident()).unwrap();
     });
     let l = lock.clone();
-    thread::spawn(move || l.release().unwrap()).join().unwrap();
+    on_other_thread(move || l.release().unwrap());
     let waiter_ident = rx.recv().unwrap();
     assert_eq!(lock.owner(), Some(waiter_ident));
     waiter.join().unwrap();
@@ -208,20 +172,15 @@ fn blocked_acquire_is_woken_by_release() {
     const WAITERS: usize = 8;
     let lock = Arc::new(Lock::new());
     lock.acquire();
-    let started = Arc::new(Barrier::new(WAITERS + 1));
     let done = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = (0..WAITERS)
-        .map(|_| {
-            let (lock, started, done) = (lock.clone(), started.clone(), done.clone());
-            thread::spawn(move || {
-                started.wait();
-                lock.acquire();
-                done.fetch_add(1, Ordering::Relaxed);
-                lock.release().unwrap();
-            })
+    let handles = {
+        let (lock, done) = (lock.clone(), done.clone());
+        spawn_started(WAITERS, move |_| {
+            lock.acquire();
+            done.fetch_add(1, Ordering::Relaxed);
+            lock.release().unwrap();
         })
-        .collect();
-    started.wait();
+    };
     lock.release().unwrap();
     for h in handles {
         h.join().unwrap();
@@ -235,13 +194,11 @@ fn interrupt_aborts_blocked_acquire_and_leaves_lock_consistent() {
     let lock = Arc::new(Lock::new());
     lock.acquire();
     let l = lock.clone();
-    let r = thread::spawn(move || {
+    let r = on_other_thread(move || {
         let mut stop = StopAfter::new(3);
         let r = l.acquire_interruptible(Deadline::never(), &mut stop);
         (r, stop.checks)
-    })
-    .join()
-    .unwrap();
+    });
     assert_eq!(r, (Err(Interrupted), 3));
     // Still ours, and a plain blocked waiter is still woken by our release.
     assert_eq!(lock.owner(), Some(get_ident()));

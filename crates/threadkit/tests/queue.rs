@@ -2,36 +2,16 @@
 //! shutdown, and a many-thread stress test.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use threadkit::{
-    Deadline, Fifo, GetError, Interrupt, Interrupted, Lifo, Order, Priority, PutError, Queue,
-    TaskDoneError,
+    Deadline, Fifo, GetError, Interrupted, Lifo, Order, Priority, PutError, Queue, TaskDoneError,
 };
 
-/// Interrupts on the `n`th check, checking every millisecond.
-struct InterruptAfter {
-    checks: u32,
-    n: u32,
-}
-
-impl Interrupt for InterruptAfter {
-    fn interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(1))
-    }
-    fn check(&mut self) -> Result<(), Interrupted> {
-        self.checks += 1;
-        if self.checks >= self.n {
-            Err(Interrupted)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-const PROMPT: Duration = Duration::from_secs(5);
+mod common;
+use common::{gives_up_promptly, spawn_started, StopAfter};
 
 #[test]
 fn fifo_order() {
@@ -120,35 +100,27 @@ fn try_get_empty() {
 #[test]
 fn get_timeout_returns_promptly() {
     let q: Queue<i32> = Queue::new(0);
-    let start = Instant::now();
     assert_eq!(
-        q.get_timeout(Duration::from_millis(30)),
+        gives_up_promptly(Duration::from_millis(30), |t| q.get_timeout(t)),
         Err(GetError::Empty)
     );
-    let took = start.elapsed();
-    assert!(took >= Duration::from_millis(30), "{took:?}");
-    assert!(took < PROMPT, "{took:?}");
 }
 
 #[test]
 fn put_timeout_returns_promptly_with_item() {
     let q = Queue::new(1);
     q.put(1).unwrap();
-    let start = Instant::now();
     assert_eq!(
-        q.put_timeout(2, Duration::from_millis(30)),
+        gives_up_promptly(Duration::from_millis(30), |t| q.put_timeout(2, t)),
         Err(PutError::Full(2))
     );
-    let took = start.elapsed();
-    assert!(took >= Duration::from_millis(30), "{took:?}");
-    assert!(took < PROMPT, "{took:?}");
     assert_eq!(q.qsize(), 1);
 }
 
 #[test]
 fn interrupted_get_and_put() {
     let q: Queue<i32> = Queue::new(1);
-    let mut i = InterruptAfter { checks: 0, n: 3 };
+    let mut i = StopAfter::new(3);
     assert_eq!(
         q.get_interruptible(Deadline::never(), &mut i),
         Err(GetError::Interrupted)
@@ -156,7 +128,7 @@ fn interrupted_get_and_put() {
     assert_eq!(i.checks, 3);
 
     q.put(1).unwrap();
-    let mut i = InterruptAfter { checks: 0, n: 2 };
+    let mut i = StopAfter::new(2);
     assert_eq!(
         q.put_interruptible(2, Deadline::never(), &mut i),
         Err(PutError::Interrupted(2))
@@ -164,7 +136,7 @@ fn interrupted_get_and_put() {
     assert_eq!(i.checks, 2);
     assert_eq!(q.qsize(), 1);
 
-    let mut i = InterruptAfter { checks: 0, n: 2 };
+    let mut i = StopAfter::new(2);
     assert_eq!(
         q.join_interruptible(Deadline::never(), &mut i),
         Err(Interrupted)
@@ -175,7 +147,7 @@ fn interrupted_get_and_put() {
 fn interrupt_not_consulted_when_ready() {
     let q = Queue::new(0);
     q.put(1).unwrap();
-    let mut i = InterruptAfter { checks: 0, n: 1 };
+    let mut i = StopAfter::new(1);
     assert_eq!(q.get_interruptible(Deadline::never(), &mut i), Ok(1));
     assert_eq!(i.checks, 0);
 }
@@ -239,17 +211,10 @@ fn task_done_and_join() {
 fn many_joiners_all_released() {
     let q = Arc::new(Queue::new(0));
     q.put(()).unwrap();
-    let start = Arc::new(Barrier::new(5));
-    let joiners: Vec<_> = (0..4)
-        .map(|_| {
-            let (q, start) = (q.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                q.join();
-            })
-        })
-        .collect();
-    start.wait();
+    let joiners = {
+        let q = q.clone();
+        spawn_started(4, move |_| q.join())
+    };
     q.get().unwrap();
     q.task_done().unwrap();
     for j in joiners {
@@ -327,17 +292,10 @@ fn shutdown_immediate_drops_items() {
 #[test]
 fn shutdown_wakes_blocked_getters() {
     let q: Arc<Queue<i32>> = Arc::new(Queue::new(0));
-    let start = Arc::new(Barrier::new(4));
-    let getters: Vec<_> = (0..3)
-        .map(|_| {
-            let (q, start) = (q.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                q.get()
-            })
-        })
-        .collect();
-    start.wait();
+    let getters = {
+        let q = q.clone();
+        spawn_started(3, move |_| q.get())
+    };
     q.shutdown(false);
     for g in getters {
         assert_eq!(g.join().unwrap(), Err(GetError::ShutDown));
@@ -348,17 +306,13 @@ fn shutdown_wakes_blocked_getters() {
 fn shutdown_wakes_blocked_putters_with_their_items() {
     let q = Arc::new(Queue::new(1));
     q.put(0).unwrap();
-    let start = Arc::new(Barrier::new(4));
-    let putters: Vec<_> = (1..=3)
-        .map(|n| {
-            let (q, start) = (q.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                (n, q.put(n))
-            })
+    let putters = {
+        let q = q.clone();
+        spawn_started(3, move |i| {
+            let n = i + 1;
+            (n, q.put(n))
         })
-        .collect();
-    start.wait();
+    };
     q.shutdown(false);
     for p in putters {
         let (n, r) = p.join().unwrap();
@@ -372,17 +326,10 @@ fn shutdown_immediate_releases_joiners() {
     let q = Arc::new(Queue::new(0));
     q.put(1).unwrap();
     q.put(2).unwrap();
-    let start = Arc::new(Barrier::new(3));
-    let joiners: Vec<_> = (0..2)
-        .map(|_| {
-            let (q, start) = (q.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                q.join();
-            })
-        })
-        .collect();
-    start.wait();
+    let joiners = {
+        let q = q.clone();
+        spawn_started(2, move |_| q.join())
+    };
     q.shutdown(true);
     for j in joiners {
         j.join().unwrap();

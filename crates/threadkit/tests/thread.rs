@@ -3,15 +3,15 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use threadkit::{
-    active_count, current_thread, enumerate, main_thread, Builder, Deadline, Interrupt,
-    Interrupted, JoinError, StartError, Thread,
+    active_count, current_thread, enumerate, main_thread, Builder, Deadline, JoinError, StartError,
+    Thread,
 };
 
-/// Generous guard so a broken test fails instead of hanging.
-const GUARD: Duration = Duration::from_secs(20);
+mod common;
+use common::{gives_up_promptly, on_other_thread, StopAfter, GUARD};
 
 fn name_number(name: &str, prefix: &str) -> usize {
     name.strip_prefix(prefix)
@@ -133,11 +133,10 @@ fn join_timeout_returns_false_promptly_then_true() {
             let _ = rx.recv();
         })
         .unwrap();
-    let start = Instant::now();
-    assert_eq!(h.join_timeout(Duration::from_millis(50)), Ok(false));
-    let took = start.elapsed();
-    assert!(took >= Duration::from_millis(50), "{took:?}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(
+        gives_up_promptly(Duration::from_millis(50), |t| h.join_timeout(t)),
+        Ok(false)
+    );
     assert_eq!(h.join_until(Deadline::now()), Ok(false));
     assert!(h.is_alive());
     drop(tx);
@@ -160,27 +159,12 @@ fn join_errors() {
     // current_thread() here is a dummy (the harness thread); from elsewhere it cannot be joined.
     let me = current_thread();
     assert!(me.is_dummy());
-    let other = std::thread::spawn(move || me.join()).join().unwrap();
+    let other = on_other_thread(move || me.join());
     assert_eq!(other, Err(JoinError::Dummy));
     assert_eq!(
         JoinError::CurrentThread.to_string(),
         "cannot join current thread"
     );
-}
-
-struct StopAfter(usize);
-
-impl Interrupt for StopAfter {
-    fn interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(1))
-    }
-    fn check(&mut self) -> Result<(), Interrupted> {
-        if self.0 == 0 {
-            return Err(Interrupted);
-        }
-        self.0 -= 1;
-        Ok(())
-    }
 }
 
 #[test]
@@ -191,7 +175,7 @@ fn join_interruptible_is_interrupted() {
             let _ = rx.recv();
         })
         .unwrap();
-    let mut stop = StopAfter(3);
+    let mut stop = StopAfter::new(4); // three checks pass, the fourth stops
     assert_eq!(
         h.join_interruptible(Deadline::never(), &mut stop),
         Err(JoinError::Interrupted)

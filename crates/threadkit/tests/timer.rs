@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use threadkit::{JoinError, StartError, Timer};
 
-const GUARD: Duration = Duration::from_secs(20);
+mod common;
+use common::GUARD;
 
 #[test]
 fn fires_after_the_interval_in_its_own_thread() {
