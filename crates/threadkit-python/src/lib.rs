@@ -10,6 +10,7 @@ mod barrier;
 mod blocking;
 mod condition;
 mod event;
+mod futures;
 mod lock;
 mod rlock;
 mod semaphore;
@@ -40,5 +41,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::PyBoundedSemaphore>()?;
     m.add_class::<event::PyEvent>()?;
     m.add_class::<barrier::PyBarrier>()?;
+    m.add_class::<futures::PyFuture>()?;
+    m.add_class::<futures::PyWorkQueue>()?;
+    m.add_function(wrap_pyfunction!(
+        futures::_futures_set_interpreter_shutdown,
+        m
+    )?)?;
     Ok(())
 }
