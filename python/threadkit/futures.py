@@ -41,21 +41,8 @@ from concurrent.futures.thread import BrokenThreadPool
 from threadkit import _core
 from threadkit import threading as _threading
 
-__all__ = (
-    "FIRST_COMPLETED",
-    "FIRST_EXCEPTION",
-    "ALL_COMPLETED",
-    "CancelledError",
-    "TimeoutError",
-    "InvalidStateError",
-    "BrokenExecutor",
-    "Future",
-    "Executor",
-    "wait",
-    "as_completed",
-    "ProcessPoolExecutor",
-    "ThreadPoolExecutor",
-)
+# The standard library's list, as this version has it.
+__all__ = tuple(_cf.__all__)
 
 # Flags the Rust half returns: the `_condition` lock is held (call the waiters, notify,
 # release it); there are done-callbacks to invoke. Kept in step with futures.rs.
@@ -440,8 +427,13 @@ if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# A worker's queue, to recognise `shutdown(wait=True)` called from a task.
+_worker_local = _std_threading.local()
+
+
 def _worker(executor_reference, work_queue, initializer, initargs):
     """A worker thread's loop: run queued calls until the queue is closed and empty."""
+    _worker_local.queue = work_queue
     try:
         if initializer is not None:
             try:
@@ -604,11 +596,14 @@ class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
         for f in self._work_queue.shutdown(cancel_futures):
             f.cancel()
         if wait:
-            if _threading.current_thread() not in self._threads:
+            in_worker = getattr(_worker_local, "queue", None) is self._work_queue
+            if not in_worker:
                 self._work_queue.wait_workers()
             # Joining the current thread raises RuntimeError, as in CPython.
             for t in list(self._threads):
                 t.join()
+            if in_worker:
+                raise RuntimeError("cannot join current thread")
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 

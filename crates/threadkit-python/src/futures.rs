@@ -170,7 +170,9 @@ impl PyFuture {
 
     fn outcome(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let ext = lock(&self.ext);
-        if let Some(e) = &ext.exception {
+        // As CPython's `if self._exception: raise`: `set_exception(None)` leaves a result of
+        // None (an exception object is always true otherwise).
+        if let Some(e) = ext.exception.as_ref().filter(|e| !e.is_none(py)) {
             return Err(PyErr::from_value(e.bind(py).clone()));
         }
         Ok(ext
