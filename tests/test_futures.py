@@ -374,12 +374,16 @@ def test_initializer_runs_in_each_worker(futures_mod):
 
 
 def test_failing_initializer_breaks_the_pool(futures_mod, caplog):
+    submitted = threading.Event()
+
     def init():
+        assert submitted.wait(T)
         raise ValueError("init failed")
 
     ex = futures_mod.ThreadPoolExecutor(1, initializer=init)
     with caplog.at_level(logging.CRITICAL, logger="concurrent.futures"):
         fs = [ex.submit(int) for _ in range(3)]
+        submitted.set()
         for f in fs:
             with pytest.raises(cf.thread.BrokenThreadPool):
                 f.result(T)
@@ -783,6 +787,11 @@ def test_cancelling_the_asyncio_future_cancels_ours():
         w.cancel()
         with pytest.raises(asyncio.CancelledError):
             await w
+        # The cancellation reaches our future through a callback the loop runs next.
+        for _ in range(100):
+            if queued.cancelled():
+                break
+            await asyncio.sleep(0)
         release.set()
         return queued
 
