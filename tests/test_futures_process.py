@@ -16,7 +16,7 @@ def test_pending_work_completes_at_exit(impl):
     # the pool's runs before it), so the others are still queued when the main thread ends.
     r = run_python(
         f"""
-        import threading
+        import sys, threading
         from {MODULES[impl]} import ThreadPoolExecutor
         ex = ThreadPoolExecutor(2)
         exiting = threading.Event()
@@ -24,7 +24,7 @@ def test_pending_work_completes_at_exit(impl):
         ex.submit(exiting.wait)
         ex.submit(exiting.wait)
         for i in range(100):
-            ex.submit(print, i, flush=True)
+            ex.submit(sys.stdout.write, f"{{i}}\\n")  # one write: lines stay whole
         print("main done", flush=True)
         """
     )
