@@ -13,6 +13,7 @@ times on a shared machine are noisy; the ratios are what to read.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as std_futures
 import platform
 import queue as std_queue
 import statistics
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import threadkit.futures as tk_futures
 import threadkit.queue as tk_queue
 import threadkit.threading as tk_threading
 
@@ -33,10 +35,11 @@ class Impl:
     name: str
     threading: object
     queue: object
+    futures: object
 
 
-STD = Impl("stdlib", std_threading, std_queue)
-TK = Impl("threadkit", tk_threading, tk_queue)
+STD = Impl("stdlib", std_threading, std_queue, std_futures)
+TK = Impl("threadkit", tk_threading, tk_queue, tk_futures)
 
 
 @dataclass
@@ -145,6 +148,33 @@ def _thread_start_join(impl: Impl) -> Callable[[int], None]:
     return run
 
 
+def _noop() -> None:
+    pass
+
+
+def _pool_batch(impl: Impl) -> Callable[[int], None]:
+    pool = impl.futures.ThreadPoolExecutor()
+
+    def run(n: int) -> None:
+        submit = pool.submit
+        futures = [submit(_noop) for _ in range(n)]
+        for f in futures:
+            f.result()
+
+    return run
+
+
+def _pool_round_trip(impl: Impl) -> Callable[[int], None]:
+    pool = impl.futures.ThreadPoolExecutor()
+
+    def run(n: int) -> None:
+        submit = pool.submit
+        for _ in range(n):
+            submit(_noop).result()
+
+    return run
+
+
 CASES = [
     Case("Lock acquire+release", 1.2, lambda i: _lock(i, "Lock"), 200_000, ("Lock",)),
     Case("RLock acquire+release", 1.2, lambda i: _lock(i, "RLock"), 200_000, ("RLock",)),
@@ -156,14 +186,20 @@ CASES = [
     Case("Queue, 2-thread producer/consumer, maxsize 0", 8, lambda i: _queue_two_threads(i, 0), 20_000, ("Queue",)),
     Case("Queue, 2-thread producer/consumer, maxsize 100", 8, lambda i: _queue_two_threads(i, 100), 20_000, ("Queue",)),
     Case("Thread start+join", 1.0, _thread_start_join, 500, ("Thread",)),
+    Case("ThreadPoolExecutor, batch submit of 20k no-op tasks then results", 5, _pool_batch,
+         20_000, ("ThreadPoolExecutor",)),
+    Case("ThreadPoolExecutor, submit().result() round trip", 1.5, _pool_round_trip, 2_000,
+         ("ThreadPoolExecutor",)),
 ]
 
 
 def is_ours(case: Case) -> bool:
     """Whether every name the case needs is threadkit's own, not re-exported from stdlib."""
     for name in case.needs:
-        tk_obj = getattr(tk_threading, name, None) or getattr(tk_queue, name, None)
-        std_obj = getattr(std_threading, name, None) or getattr(std_queue, name, None)
+        tk_obj = (getattr(tk_threading, name, None) or getattr(tk_queue, name, None)
+                  or getattr(tk_futures, name, None))
+        std_obj = (getattr(std_threading, name, None) or getattr(std_queue, name, None)
+                   or getattr(std_futures, name, None))
         if tk_obj is None or tk_obj is std_obj:
             return False
     return True

@@ -10,6 +10,7 @@ mod barrier;
 mod blocking;
 mod condition;
 mod event;
+mod futures;
 mod lock;
 mod queue;
 mod rlock;
@@ -50,5 +51,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(thread::get_native_id, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
+    m.add_class::<futures::PyFuture>()?;
+    m.add_class::<futures::PyWorkQueue>()?;
+    m.add_function(wrap_pyfunction!(
+        futures::_futures_set_interpreter_shutdown,
+        m
+    )?)?;
     Ok(())
 }
