@@ -43,6 +43,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<barrier::PyBarrier>()?;
     m.add_class::<futures::PyFuture>()?;
     m.add_class::<futures::PyWorkQueue>()?;
+    m.add_function(wrap_pyfunction!(futures::_futures_before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(futures::_futures_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(
         futures::_futures_set_interpreter_shutdown,
         m
