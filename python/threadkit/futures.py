@@ -418,13 +418,18 @@ _std_threading._register_atexit(_python_exit)
 
 
 def _after_fork_in_child():
+    _core._futures_after_fork(True)
     for q in set(_threads_queues.values()):
         q._at_fork_reinit()
     _threads_queues.clear()
 
 
 if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(after_in_child=_after_fork_in_child)
+    _os.register_at_fork(
+        before=_core._futures_before_fork,
+        after_in_parent=lambda: _core._futures_after_fork(False),
+        after_in_child=_after_fork_in_child,
+    )
 
 
 # A worker's queue, to recognise `shutdown(wait=True)` called from a task.

@@ -53,6 +53,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
     m.add_class::<futures::PyFuture>()?;
     m.add_class::<futures::PyWorkQueue>()?;
+    m.add_function(wrap_pyfunction!(futures::_futures_before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(futures::_futures_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(
         futures::_futures_set_interpreter_shutdown,
         m
