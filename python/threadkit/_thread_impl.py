@@ -93,6 +93,24 @@ def _invoke_excepthook(thread):
         args = None
 
 
+class _StartedFlag:
+    """What ``Thread._started`` is in the standard library (an Event set once the thread runs),
+    answered from the Rust thread state."""
+
+    __slots__ = ("_tk",)
+
+    def __init__(self, tk):
+        self._tk = tk
+
+    def is_set(self):
+        return self._tk.is_started()
+
+    def wait(self, timeout=None):
+        if timeout is None:
+            self._tk.wait_started()
+        return self._tk.is_started()
+
+
 class Thread(_std.Thread):
     """A thread of control, as ``threading.Thread``: pass ``target`` (called with ``args``
     and ``kwargs``) or override ``run()``; ``start()`` it once; ``join()`` it.
@@ -300,6 +318,12 @@ class Thread(_std.Thread):
         """The thread's native (kernel) id, or None before it starts."""
         assert self._initialized, "Thread.__init__() not called"
         return self._native_id
+
+    @property
+    def _started(self):
+        """The standard library's start flag (``t._started.is_set()``, ``.wait()``), as a
+        read-only view of the Rust state; some tools and tests read it."""
+        return _StartedFlag(self._tk)
 
     def is_alive(self):
         """Whether the thread runs: True from just before ``run()`` starts until just after

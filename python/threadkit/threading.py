@@ -218,3 +218,20 @@ from threadkit._thread_impl import (  # noqa: E402
     main_thread,
     stack_size,
 )
+
+
+# The rest of the standard library's namespace, private names included (tools read
+# `threading._active`, `threading.__excepthook__`, `threading._shutdown_locks`...): the
+# standard library's own objects, for everything threadkit does not define itself.
+def _mirror_private_names():
+    ours = globals()
+    for name in dir(_std):
+        if name not in ours and not (name.startswith("__") and name.endswith("__")):
+            ours[name] = getattr(_std, name)
+    for name in ("__excepthook__",):
+        if hasattr(_std, name):
+            ours[name] = getattr(_std, name)
+
+
+_mirror_private_names()
+del _mirror_private_names
