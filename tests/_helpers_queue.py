@@ -82,3 +82,31 @@ def join_all(threads, timeout=JOIN_TIMEOUT):
 def none_done(runners, timeout=0.05):
     """True if none of ``runners`` finished: a short timed wait on the first, then a look."""
     return not runners[0].done.wait(timeout) and not any(r.done.is_set() for r in runners)
+
+
+def assert_blocked_get_releases_the_gil(q):
+    """While this thread waits in ``q.get()``, other Python threads run: a spinning thread
+    makes progress during a get that times out, and another thread's put ends a get."""
+    ticks = [0]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks[0] += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        before = ticks[0]
+        with pytest.raises(std_queue.Empty):
+            q.get(timeout=0.2)
+        assert ticks[0] > before
+    finally:
+        stop.set()
+        spinner.join(JOIN_TIMEOUT)
+
+    go = threading.Event()
+    t = Runner(lambda: (go.wait(JOIN_TIMEOUT), q.put("from another thread")))
+    go.set()
+    assert q.get(timeout=JOIN_TIMEOUT) == "from another thread"
+    t.value()

@@ -15,7 +15,15 @@ import types
 import pytest
 
 import threadkit.queue as tkq
-from _helpers_queue import KINDS, JOIN_TIMEOUT, Runner, join_all, none_done, reexported
+from _helpers_queue import (
+    KINDS,
+    JOIN_TIMEOUT,
+    Runner,
+    assert_blocked_get_releases_the_gil,
+    join_all,
+    none_done,
+    reexported,
+)
 from conftest import outcome
 
 NEGATIVE_TIMEOUT = (ValueError, "'timeout' must be a non-negative number")
@@ -471,36 +479,7 @@ def test_each_get_wakes_one_putter(queue_mod):
 
 def test_blocking_get_releases_the_gil(queue_mod):
     # Another thread runs Python code (and puts) while the main thread waits in get().
-    q = queue_mod.Queue()
-    ticks = [0]
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            ticks[0] += 1
-
-    spinner = threading.Thread(target=spin)
-    spinner.start()
-    try:
-        before = ticks[0]
-        with pytest.raises(queue.Empty):
-            q.get(timeout=0.2)
-        assert ticks[0] > before
-    finally:
-        stop.set()
-        spinner.join(JOIN_TIMEOUT)
-
-    go = threading.Event()
-
-    def producer():
-        go.wait(JOIN_TIMEOUT)
-        q.put("from another thread")
-
-    t = threading.Thread(target=producer)
-    t.start()
-    go.set()
-    assert q.get(timeout=JOIN_TIMEOUT) == "from another thread"
-    t.join(JOIN_TIMEOUT)
+    assert_blocked_get_releases_the_gil(queue_mod.Queue())
 
 
 def test_get_with_timeout_returns_item_put_during_wait(queue_mod):

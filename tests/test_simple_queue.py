@@ -10,7 +10,13 @@ import weakref
 
 import pytest
 
-from _helpers_queue import JOIN_TIMEOUT, Runner, join_all, none_done
+from _helpers_queue import (
+    JOIN_TIMEOUT,
+    Runner,
+    assert_blocked_get_releases_the_gil,
+    join_all,
+    none_done,
+)
 from conftest import outcome
 
 
@@ -234,30 +240,7 @@ def test_each_put_wakes_one_getter(queue_mod):
 
 
 def test_blocking_get_releases_the_gil(queue_mod):
-    q = queue_mod.SimpleQueue()
-    ticks = [0]
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            ticks[0] += 1
-
-    spinner = threading.Thread(target=spin)
-    spinner.start()
-    try:
-        before = ticks[0]
-        with pytest.raises(queue.Empty):
-            q.get(timeout=0.2)
-        assert ticks[0] > before
-    finally:
-        stop.set()
-        spinner.join(JOIN_TIMEOUT)
-
-    go = threading.Event()
-    t = Runner(lambda: (go.wait(JOIN_TIMEOUT), q.put("from another thread")))
-    go.set()
-    assert q.get(timeout=JOIN_TIMEOUT) == "from another thread"
-    t.value()
+    assert_blocked_get_releases_the_gil(queue_mod.SimpleQueue())
 
 
 def test_reentrant_put_from_a_finalizer(queue_mod):
