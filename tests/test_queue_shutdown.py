@@ -4,6 +4,7 @@ threadkit offers shutdown on every version; the standard library from 3.13. Each
 threadkit always, and on the standard library where it has shutdown (see require_shutdown).
 """
 
+import itertools
 import queue
 import sys
 import threading
@@ -322,7 +323,8 @@ def test_stress_shutdown_with_producers_and_consumers(qm, immediate, maxsize):
 
     def producer(p):
         try:
-            for i in range(10**6):
+            # Until shut down: a bounded count could be reached first by a fast queue.
+            for i in itertools.count():
                 q.put((p, i))
                 put_ok[p].append((p, i))
                 if i == 300:
