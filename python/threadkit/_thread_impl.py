@@ -21,7 +21,7 @@ import sys as _sys
 import threading as _std
 import _thread
 
-from threadkit import _core
+from threadkit import _compat, _core
 from threadkit._core import Event, get_ident, get_native_id
 
 __all__ = [
@@ -41,15 +41,10 @@ __all__ = [
     "TIMEOUT_MAX",
 ]
 
-# The standard library's registry of running threads: the dicts are never replaced (a child
-# after fork clears and refills them), but the lock guarding them is, so it is looked up on use.
-_active = _std._active
-_limbo = _std._limbo
-_newname = _std._newname
-
-# 3.13+: joinable threads whose non-daemon handles `_thread._shutdown()` waits for.
-_JOINABLE = hasattr(_thread, "start_joinable_thread")
-_daemon_threads_allowed = getattr(_thread, "daemon_threads_allowed", None)
+# The standard library's registry of running threads (see _compat): the dicts are never
+# replaced, the lock guarding them is (after fork): `_compat.active_limbo_lock()` on each use.
+_std_active = _compat.active
+_std_limbo = _compat.limbo
 
 TIMEOUT_MAX = _thread.TIMEOUT_MAX
 """The largest timeout a blocking function accepts (``threading.TIMEOUT_MAX``)."""
@@ -138,14 +133,14 @@ class Thread(_std.Thread):
         if name:
             name = str(name)
         else:
-            name = _newname("Thread-%d")
+            name = _compat.newname("Thread-%d")
             if target is not None:
                 try:
                     name += f" ({target.__name__})"
                 except AttributeError:
                     pass
         if daemon is not None:
-            if daemon and _daemon_threads_allowed is not None and not _daemon_threads_allowed():
+            if daemon and not _compat.daemon_threads_allowed():
                 raise RuntimeError("daemon threads are disabled in this (sub)interpreter")
             daemon = bool(daemon)
         else:
@@ -182,18 +177,18 @@ class Thread(_std.Thread):
             raise RuntimeError("thread.__init__() not called")
         tk = self._tk
         tk.claim_start()  # RuntimeError: threads can only be started once
-        with _std._active_limbo_lock:
-            _limbo[self] = self
+        with _compat.active_limbo_lock():
+            _std_limbo[self] = self
         try:
-            if _JOINABLE:
-                handle = _thread._ThreadHandle()
+            if _compat.JOINABLE:
+                handle = _compat.ThreadHandle()
                 self._handle = handle
-                _thread.start_joinable_thread(self._bootstrap, handle=handle, daemon=self._daemonic)
+                _compat.start_joinable_thread(self._bootstrap, handle=handle, daemon=self._daemonic)
             else:
                 _thread.start_new_thread(self._bootstrap, ())
         except BaseException:
-            with _std._active_limbo_lock:
-                _limbo.pop(self, None)
+            with _compat.active_limbo_lock():
+                _std_limbo.pop(self, None)
             self._handle = None
             tk.release_claim()
             raise
@@ -221,38 +216,36 @@ class Thread(_std.Thread):
         try:
             ident = self._ident = get_ident()
             self._native_id = get_native_id()
-            if not _JOINABLE:
+            if not _compat.JOINABLE:
                 self._set_tstate_lock()
-            with _std._active_limbo_lock:
-                _active[ident] = self
-                del _limbo[self]
+            with _compat.active_limbo_lock():
+                _std_active[ident] = self
+                del _std_limbo[self]
             tk.mark_started()  # start() returns from here on
 
-            if _std._trace_hook:
-                _sys.settrace(_std._trace_hook)
-            if _std._profile_hook:
-                _sys.setprofile(_std._profile_hook)
+            if _std.gettrace():
+                _sys.settrace(_std.gettrace())
+            if _std.getprofile():
+                _sys.setprofile(_std.getprofile())
 
             try:
                 self.run()
             except:  # noqa: E722 - everything goes to the excepthook, as CPython
                 _invoke_excepthook(self)
         finally:
-            with _std._active_limbo_lock:
+            with _compat.active_limbo_lock():
                 # `_active` is keyed by the running thread's ident (a child after fork re-keys it).
-                if _active.get(get_ident()) is self:
-                    del _active[get_ident()]
+                if _std_active.get(get_ident()) is self:
+                    del _std_active[get_ident()]
             tk.mark_finished()
 
     def _set_tstate_lock(self):
         # 3.11/3.12: the lock the interpreter releases when this thread's state is deleted;
         # `threading._shutdown()` waits on the non-daemon ones at exit.
-        self._tstate_lock = lock = _thread._set_sentinel()
+        self._tstate_lock = lock = _compat.set_sentinel()
         lock.acquire()
         if not self._daemonic:
-            with _std._shutdown_locks_lock:
-                _std._maintain_shutdown_locks()
-                _std._shutdown_locks.add(lock)
+            _compat.add_shutdown_lock(lock)
 
     # Called by the standard library's own code on threads in `_active`: after fork (3.11/3.12:
     # `_reset_internal_locks` and `_stop`; 3.13+: `_after_fork`) and at shutdown when this
@@ -275,16 +268,15 @@ class Thread(_std.Thread):
     def _stop(self):
         self._is_stopped = True
         self._tstate_lock = None
-        if not self._daemonic and hasattr(_std, "_maintain_shutdown_locks"):
-            with _std._shutdown_locks_lock:
-                _std._maintain_shutdown_locks()
+        if not self._daemonic:
+            _compat.maintain_shutdown_locks()
         if self._ident == get_ident() and self._tk.is_alive():
             # Shutdown of a forked child whose main thread is this one.
             self._tk.mark_finished()
 
     def _delete(self):
-        with _std._active_limbo_lock:
-            _active.pop(get_ident(), None)
+        with _compat.active_limbo_lock():
+            _std_active.pop(get_ident(), None)
 
     def join(self, timeout=None):
         """Wait until the thread ends, or at most ``timeout`` seconds (``None``: no limit);
@@ -342,7 +334,7 @@ class Thread(_std.Thread):
     def daemon(self, daemonic):
         if not self._initialized:
             raise RuntimeError("Thread.__init__() not called")
-        if daemonic and _daemon_threads_allowed is not None and not _daemon_threads_allowed():
+        if daemonic and not _compat.daemon_threads_allowed():
             raise RuntimeError("daemon threads are disabled in this interpreter")
         daemonic = bool(daemonic)
         self._tk.daemon = daemonic  # RuntimeError once started
@@ -440,7 +432,7 @@ def current_thread():
     standard library's, its main thread, or (for a thread neither started) a dummy thread
     object of the standard library, as ``threading.current_thread()``."""
     try:
-        return _active[get_ident()]
+        return _std_active[get_ident()]
     except KeyError:
         return _std.current_thread()
 
@@ -463,20 +455,20 @@ def currentThread():
 def main_thread():
     """The main thread's ``Thread`` object (the standard library's; in a child process after
     ``fork()``, the thread that forked)."""
-    return _std._main_thread
+    return _std.main_thread()
 
 
 def enumerate():
     """The ``Thread`` objects alive now: threadkit's and the standard library's, the main
     thread and dummy threads; not those not yet started or already ended."""
-    with _std._active_limbo_lock:
-        return list(_active.values()) + list(_limbo.values())
+    with _compat.active_limbo_lock():
+        return list(_std_active.values()) + list(_std_limbo.values())
 
 
 def active_count():
     """The number of threads alive now: ``len(enumerate())``."""
-    with _std._active_limbo_lock:
-        return len(_active) + len(_limbo)
+    with _compat.active_limbo_lock():
+        return len(_std_active) + len(_std_limbo)
 
 
 def activeCount():
@@ -496,12 +488,12 @@ def activeCount():
 
 def gettrace():
     """The trace function set by ``settrace()`` (shared with the standard library)."""
-    return _std._trace_hook
+    return _std.gettrace()
 
 
 def getprofile():
     """The profile function set by ``setprofile()`` (shared with the standard library)."""
-    return _std._profile_hook
+    return _std.getprofile()
 
 
 def stack_size(*size):
@@ -515,7 +507,7 @@ def _after_fork_in_child():
     # Runs after the standard library's own `_after_fork` (registered first, at its import):
     # `_active` holds only the forking thread, which is the new main thread.
     _core._after_fork_in_child()
-    me = _active.get(get_ident())
+    me = _std_active.get(get_ident())
     if isinstance(me, Thread):
         me._native_id = get_native_id()
 
