@@ -372,7 +372,9 @@ class Thread(_std.Thread):
             if _compat.JOINABLE:
                 handle = _compat.ThreadHandle()
                 self._handle = handle
-                _compat.start_joinable_thread(self._bootstrap, handle=handle, daemon=self._daemonic)
+                _compat.start_joinable_thread(
+                    self._bootstrap, handle=handle, daemon=self._daemonic
+                )
             else:
                 _thread.start_new_thread(self._bootstrap, ())
         except BaseException:
@@ -710,17 +712,21 @@ del _cls
 
 
 # The rest of the standard library's namespace, private names included (tools read
-# `threading._active`, `threading.__excepthook__`, `threading._shutdown_locks`...): the
-# standard library's own objects, for everything threadkit does not define itself.
-def _mirror_private_names():
-    ours = globals()
-    for name in dir(_std):
-        if name not in ours and not (name.startswith("__") and name.endswith("__")):
-            ours[name] = getattr(_std, name)
-    for name in ("__excepthook__",):
-        if hasattr(_std, name):
-            ours[name] = getattr(_std, name)
+# `threading._active`, `threading._shutdown_locks`...): looked up in the standard library's
+# module on each access, so that a name it rebinds (`_trace_hook` after `settrace()`,
+# `_main_thread` and `_active_limbo_lock` in a child after `fork()`) is never stale here.
+__excepthook__ = _std.__excepthook__
 
 
-_mirror_private_names()
-del _mirror_private_names
+def __getattr__(name):
+    if not (name.startswith("__") and name.endswith("__")):
+        try:
+            return getattr(_std, name)
+        except AttributeError:
+            pass
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    std = (name for name in dir(_std) if not (name.startswith("__") and name.endswith("__")))
+    return sorted(set(globals()).union(std))
