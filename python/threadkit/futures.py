@@ -1,3 +1,9 @@
+# Parts of this file follow CPython 3.13's Lib/concurrent/futures/_base.py closely (identical in
+# 3.11 and 3.12): wait(), as_completed() and their helpers and waiters, and Future's docstrings;
+# ThreadPoolExecutor's argument handling follows Lib/concurrent/futures/thread.py.
+# Copyright (c) 2001-2024 Python Software Foundation; All Rights Reserved. Those parts are
+# used under the PSF License Version 2: see LICENSES/PSF-2.0.txt and LICENSES/README.md.
+
 """Drop-in replacement for :mod:`concurrent.futures`' thread pool.
 
 ``from threadkit.futures import ThreadPoolExecutor`` and change nothing else. The whole

@@ -1,3 +1,10 @@
+# Parts of this file follow CPython 3.13's Lib/threading.py closely: Condition.wait_for and the
+# Condition over another lock (3.12's and 3.13's, which are the same), Thread's constructor,
+# bootstrap and excepthook call (with 3.11's and 3.12's exit and fork paths), Timer, and the
+# deprecated aliases.
+# Copyright (c) 2001-2024 Python Software Foundation; All Rights Reserved. Those parts are
+# used under the PSF License Version 2: see LICENSES/PSF-2.0.txt and LICENSES/README.md.
+
 """Drop-in replacement for the standard library's :mod:`threading`.
 
 ``import threadkit.threading as threading`` and change nothing else. Every public name of the
