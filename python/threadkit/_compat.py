@@ -9,9 +9,10 @@ where it exists on some versions only, and is listed in ``RELIED_ON`` with what 
 with it. ``tests/test_compat.py`` checks every entry on the running CPython, so a release that
 renames or drops one fails that test, naming it, rather than some distant test.
 
-Versions: CPython 3.11, 3.12 and 3.13 are tested. The gates read "3.13 or newer" where 3.13
-changed something, so a newer CPython takes the 3.13 path; that is what 3.14 needs as far as
-its sources show, but 3.14 is not tested here.
+Versions: CPython 3.11, 3.12 and 3.13 are tested. Each gate reads "from version X on"
+(``PY312``, ``PY313``), never "exactly X", so a newer CPython takes the newest path. Whether
+that path suffices on 3.14 and later is not tested here: running ``tests/test_compat.py`` on
+one is how to find out.
 
 The standard library rebinds some of these names (after ``fork()``: its registry lock and, on
 3.11 and 3.12, its shutdown locks), so they are read on each use, through a function, never
