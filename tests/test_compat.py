@@ -20,6 +20,7 @@ import threadkit.futures as tk_futures
 import threadkit.threading as tk_threading
 from threadkit import _compat
 from threadkit._compat import RELIED_ON, Name
+from conftest import run_python
 
 PACKAGE = pathlib.Path(threadkit.__file__).parent
 THIS = sys.version_info[:2]
@@ -71,6 +72,23 @@ def test_gates():
     assert Name("m", "x", "test").applies((3, 11))
     assert str(entry) == "_thread.x"
     assert _compat.JOINABLE == (THIS >= (3, 13))
+
+
+def test_threading_and_queue_do_not_import_concurrent_futures():
+    # As with the standard library: _compat loads concurrent.futures' names only when
+    # threadkit.futures asks for them.
+    r = run_python(
+        """
+        import sys
+        import threadkit.threading, threadkit.queue
+        print(sorted(m for m in ("concurrent.futures", "logging") if m in sys.modules))
+        import threadkit.futures
+        print(sorted(m for m in ("concurrent.futures", "logging") if m in sys.modules))
+        """
+    )
+    assert r.stdout.splitlines() == ["[]", "['concurrent.futures', 'logging']"], r.stderr
+    with pytest.raises(AttributeError, match="_no_such_name"):
+        _compat._no_such_name
 
 
 # What _compat.py reads from each module it imports under these local names.

@@ -19,13 +19,10 @@ The standard library rebinds some of these names (after ``fork()``: its registry
 copied into a module global.
 """
 
-import importlib as _importlib
 import sys as _sys
 import threading as _threading
 import _thread
 from collections import namedtuple as _namedtuple
-
-import concurrent.futures._base as _futures_base
 
 PY312 = _sys.version_info >= (3, 12)
 PY313 = _sys.version_info >= (3, 13)
@@ -104,11 +101,13 @@ RELIED_ON = (
 
 def missing(names=RELIED_ON, version=_sys.version_info):
     """The entries of ``names`` that apply to ``version`` and that this interpreter lacks."""
+    import importlib
+
     absent = []
     for entry in names:
         if not entry.applies(version):
             continue
-        obj = _importlib.import_module(entry.module)
+        obj = importlib.import_module(entry.module)
         for part in entry.name.split("."):
             try:
                 obj = getattr(obj, part)
@@ -174,15 +173,36 @@ else:
 
 
 # ---------------------------------------------------------------------------------------------
-# concurrent.futures: the states, the logger and the waiter classes of `_base`.
+# concurrent.futures: the states, the logger and the waiter classes of `_base`, loaded when
+# threadkit.futures first asks for one: importing threadkit.threading or threadkit.queue alone
+# does not import concurrent.futures (nor logging), as with the standard library.
 
-FINISHED = _futures_base.FINISHED
-CANCELLED_AND_NOTIFIED = _futures_base.CANCELLED_AND_NOTIFIED
-STATE_TO_DESCRIPTION_MAP = _futures_base._STATE_TO_DESCRIPTION_MAP
-LOGGER = _futures_base.LOGGER
-DoneAndNotDoneFutures = _futures_base.DoneAndNotDoneFutures
-AS_COMPLETED = _futures_base._AS_COMPLETED
-Waiter = _futures_base._Waiter
-AsCompletedWaiter = _futures_base._AsCompletedWaiter
-FirstCompletedWaiter = _futures_base._FirstCompletedWaiter
-AllCompletedWaiter = _futures_base._AllCompletedWaiter
+_FUTURES_NAMES = frozenset({
+    "FINISHED", "CANCELLED_AND_NOTIFIED", "STATE_TO_DESCRIPTION_MAP", "LOGGER",
+    "DoneAndNotDoneFutures", "AS_COMPLETED", "Waiter", "AsCompletedWaiter",
+    "FirstCompletedWaiter", "AllCompletedWaiter",
+})
+
+
+def _load_futures_names():
+    import concurrent.futures._base as _futures_base
+
+    globals().update(
+        FINISHED=_futures_base.FINISHED,
+        CANCELLED_AND_NOTIFIED=_futures_base.CANCELLED_AND_NOTIFIED,
+        STATE_TO_DESCRIPTION_MAP=_futures_base._STATE_TO_DESCRIPTION_MAP,
+        LOGGER=_futures_base.LOGGER,
+        DoneAndNotDoneFutures=_futures_base.DoneAndNotDoneFutures,
+        AS_COMPLETED=_futures_base._AS_COMPLETED,
+        Waiter=_futures_base._Waiter,
+        AsCompletedWaiter=_futures_base._AsCompletedWaiter,
+        FirstCompletedWaiter=_futures_base._FirstCompletedWaiter,
+        AllCompletedWaiter=_futures_base._AllCompletedWaiter,
+    )
+
+
+def __getattr__(name):
+    if name in _FUTURES_NAMES:
+        _load_futures_names()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
