@@ -21,7 +21,7 @@ ATTRS = (
 def test_names_are_threadkits_own():
     shared = {"local", "excepthook", "ExceptHookArgs", "settrace", "setprofile",
               "settrace_all_threads", "setprofile_all_threads", "__excepthook__",
-              # exception classes are the standard library's (DESIGN.md rule 5)
+              # exception classes are the standard library's (ARCHITECTURE.md rule 5)
               "ThreadError", "BrokenBarrierError"}
     for name in threading.__all__:
         assert hasattr(tk, name), name

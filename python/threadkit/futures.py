@@ -1,3 +1,9 @@
+# Parts of this file follow CPython 3.13's Lib/concurrent/futures/_base.py closely (identical in
+# 3.11 and 3.12): wait(), as_completed() and their helpers and waiters, and Future's docstrings;
+# ThreadPoolExecutor's argument handling follows Lib/concurrent/futures/thread.py.
+# Copyright (c) 2001-2024 Python Software Foundation; All Rights Reserved. Those parts are
+# used under the PSF License Version 2: see LICENSES/PSF-2.0.txt and LICENSES/README.md.
+
 """Drop-in replacement for :mod:`concurrent.futures`' thread pool.
 
 ``from threadkit.futures import ThreadPoolExecutor`` and change nothing else. The whole
@@ -24,9 +30,7 @@ import time as _time
 import weakref as _weakref
 
 import concurrent.futures as _cf
-from concurrent.futures import _base
-from concurrent.futures import thread as _std_thread
-from concurrent.futures._base import (  # noqa: F401  (the namespace)
+from concurrent.futures import (  # noqa: F401  (the namespace)
     ALL_COMPLETED,
     FIRST_COMPLETED,
     FIRST_EXCEPTION,
@@ -38,7 +42,7 @@ from concurrent.futures._base import (  # noqa: F401  (the namespace)
 )
 from concurrent.futures.thread import BrokenThreadPool
 
-from threadkit import _core
+from threadkit import _compat, _core
 from threadkit import threading as _threading
 
 # The standard library's list, as this version has it.
@@ -49,9 +53,9 @@ __all__ = tuple(_cf.__all__)
 _LOCKED = 1
 _CALLBACKS = 2
 
-_CANCELLED_OR_FINISHED = (_base.CANCELLED_AND_NOTIFIED, _base.FINISHED)
-_STATE_TO_DESCRIPTION_MAP = _base._STATE_TO_DESCRIPTION_MAP
-LOGGER = _base.LOGGER
+_CANCELLED_OR_FINISHED = (_compat.CANCELLED_AND_NOTIFIED, _compat.FINISHED)
+_STATE_TO_DESCRIPTION_MAP = _compat.STATE_TO_DESCRIPTION_MAP
+LOGGER = _compat.LOGGER
 
 
 class _FutureType(type):
@@ -61,16 +65,16 @@ class _FutureType(type):
 
     def __instancecheck__(cls, obj):
         if cls is Future:
-            return isinstance(obj, _base.Future)
+            return isinstance(obj, _cf.Future)
         return type.__instancecheck__(cls, obj)
 
     def __subclasscheck__(cls, sub):
         if cls is Future:
-            return issubclass(sub, _base.Future)
+            return issubclass(sub, _cf.Future)
         return type.__subclasscheck__(cls, sub)
 
 
-class Future(_core.Future, _base.Future, metaclass=_FutureType):
+class Future(_core.Future, _cf.Future, metaclass=_FutureType):
     """The result of an asynchronous computation: a ``concurrent.futures.Future`` whose state
     lives in Rust.
 
@@ -86,7 +90,7 @@ class Future(_core.Future, _base.Future, metaclass=_FutureType):
 
     def __repr__(self):
         state = self._state
-        if state == _base.FINISHED:
+        if state == _compat.FINISHED:
             exception = self._exception
             if exception:
                 return "<%s at %#x state=%s raised %s>" % (
@@ -208,26 +212,26 @@ class Future(_core.Future, _base.Future, metaclass=_FutureType):
 # with waiters whose event blocks in Rust.
 
 
-class _Waiter(_base._Waiter):
+class _Waiter(_compat.Waiter):
     def __init__(self):
         self.event = _threading.Event()
         self.finished_futures = []
 
 
-class _AsCompletedWaiter(_base._AsCompletedWaiter):
+class _AsCompletedWaiter(_compat.AsCompletedWaiter):
     def __init__(self):
         self.event = _threading.Event()
         self.finished_futures = []
         self.lock = _threading.Lock()
 
 
-class _FirstCompletedWaiter(_base._FirstCompletedWaiter):
+class _FirstCompletedWaiter(_compat.FirstCompletedWaiter):
     def __init__(self):
         self.event = _threading.Event()
         self.finished_futures = []
 
 
-class _AllCompletedWaiter(_base._AllCompletedWaiter):
+class _AllCompletedWaiter(_compat.AllCompletedWaiter):
     def __init__(self, num_pending_calls, stop_on_exception):
         self.num_pending_calls = num_pending_calls
         self.stop_on_exception = stop_on_exception
@@ -252,7 +256,7 @@ class _AcquireFutures:
 
 
 def _create_and_install_waiters(fs, return_when):
-    if return_when == _base._AS_COMPLETED:
+    if return_when == _compat.AS_COMPLETED:
         waiter = _AsCompletedWaiter()
     elif return_when == FIRST_COMPLETED:
         waiter = _FirstCompletedWaiter()
@@ -308,7 +312,7 @@ def as_completed(fs, timeout=None):
     with _AcquireFutures(fs):
         finished = set(f for f in fs if f._state in _CANCELLED_OR_FINISHED)
         pending = fs - finished
-        waiter = _create_and_install_waiters(fs, _base._AS_COMPLETED)
+        waiter = _create_and_install_waiters(fs, _compat.AS_COMPLETED)
     finished = list(finished)
     try:
         yield from _yield_finished_futures(finished, waiter, ref_collect=(fs,))
@@ -341,7 +345,7 @@ def as_completed(fs, timeout=None):
                 f._waiters.remove(waiter)
 
 
-DoneAndNotDoneFutures = _base.DoneAndNotDoneFutures
+DoneAndNotDoneFutures = _compat.DoneAndNotDoneFutures
 
 
 def wait(fs, timeout=None, return_when=ALL_COMPLETED):
@@ -414,7 +418,7 @@ def _python_exit():
 
 
 # As CPython's pool: run before the interpreter joins non-daemon threads.
-_std_threading._register_atexit(_python_exit)
+_compat.register_atexit(_python_exit)
 
 
 def _after_fork_in_child():
@@ -502,7 +506,7 @@ def _not_started(f, state):
 _cpu_count = getattr(_os, "process_cpu_count", _os.cpu_count)
 
 
-class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
+class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
     """A thread pool, as ``concurrent.futures.ThreadPoolExecutor`` (and an instance of it, so
     ``asyncio``'s ``loop.set_default_executor`` accepts it).
 
@@ -558,7 +562,7 @@ class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
             self._start_worker(n)
         return f
 
-    submit.__doc__ = _base.Executor.submit.__doc__
+    submit.__doc__ = Executor.submit.__doc__
 
     def _adjust_thread_count(self):
         # The decision is made in `submit` (Rust), which asks for `_start_worker`.
@@ -610,7 +614,7 @@ class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
             if in_worker:
                 raise RuntimeError("cannot join current thread")
 
-    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+    shutdown.__doc__ = Executor.shutdown.__doc__
 
 
 for _name in ("Future", "ThreadPoolExecutor", "wait", "as_completed"):

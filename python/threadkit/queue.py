@@ -1,3 +1,8 @@
+# Parts of this file follow CPython 3.13's Lib/queue.py closely: _HookedQueue is its Queue
+# algorithm (shutdown included), and the storage hooks of LifoQueue and PriorityQueue are its.
+# Copyright (c) 2001-2024 Python Software Foundation; All Rights Reserved. Those parts are
+# used under the PSF License Version 2: see LICENSES/PSF-2.0.txt and LICENSES/README.md.
+
 """Drop-in replacement for the standard library's :mod:`queue`.
 
 ``import threadkit.queue as queue`` and change nothing else. ``Queue``, ``LifoQueue`` and
