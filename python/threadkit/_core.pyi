@@ -141,8 +141,9 @@ class SimpleQueue(Generic[_T]):
     def empty(self) -> bool: ...
     def __class_getitem__(cls, item: Any, /) -> types.GenericAlias: ...
 
-class ThreadState:
-    """The Rust state of one ``threadkit.Thread``: name, daemon flag, start and join."""
+class Thread:
+    """The Rust state of one ``threadkit.Thread`` (over the core's ``threadkit::Thread``): name,
+    daemon flag, start and join."""
 
     def __init__(self, name: str, daemon: bool) -> None: ...
     def claim_start(self) -> None: ...
@@ -198,8 +199,9 @@ class Future:
     @property
     def _done_callbacks(self) -> list[Any]: ...
 
-class WorkQueue:
-    """The work queue and worker accounting of a ``threadkit.futures.ThreadPoolExecutor``."""
+class ThreadPool:
+    """The Rust state of a ``threadkit.futures.ThreadPoolExecutor`` (its ``_work_queue``): the
+    queue of work, the worker count, the shutdown and broken flags."""
 
     def __init__(self, future_type: type, max_workers: int) -> None: ...
     def submit(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, int | None]: ...

@@ -510,8 +510,9 @@ class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
     starts only when no idle one can take the call) and shutdown semantics. The work queue and
     the futures' state are threadkit's, in Rust; the workers are threadkit threads running a
     Python loop. Differs in two details: a worker whose future was completed by someone else
-    while it ran logs the error and goes on (CPython's worker dies), and ``_work_queue`` is a
-    threadkit ``WorkQueue`` (``qsize()``, ``empty()``), not a ``queue.SimpleQueue``.
+    while it ran logs the error and goes on (CPython's worker dies), and ``_work_queue`` is the
+    pool's Rust state, a ``threadkit._core.ThreadPool`` (``qsize()``, ``empty()``), not a
+    ``queue.SimpleQueue``.
     """
 
     def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
@@ -534,7 +535,7 @@ class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
 
         self._max_workers = max_workers
         limit = max_workers if isinstance(max_workers, int) else _math.ceil(max_workers)
-        self._work_queue = _core.WorkQueue(Future, min(limit, _sys.maxsize))
+        self._work_queue = _core.ThreadPool(Future, min(limit, _sys.maxsize))
         self._threads = set()
         self._shutdown_lock = _threading.Lock()
         self._thread_name_prefix = thread_name_prefix or (

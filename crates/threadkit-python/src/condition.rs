@@ -53,14 +53,20 @@ enum LockRef {
 }
 
 /// A condition variable, as `threading.Condition`.
-#[pyclass(module = "threadkit", name = "Condition", frozen, weakref, subclass)]
+#[pyclass(
+    module = "threadkit._core",
+    name = "Condition",
+    frozen,
+    weakref,
+    subclass
+)]
 pub struct PyCondition {
     lock: LockRef,
     waiters: WaitQueue,
 }
 
 /// One waiter's place in a Condition's queue (for the Python-level algorithm).
-#[pyclass(module = "threadkit", name = "_WaitTicket", frozen)]
+#[pyclass(module = "threadkit._core", name = "_WaitTicket", frozen)]
 pub struct PyWaitTicket {
     ticket: WaitTicket,
 }

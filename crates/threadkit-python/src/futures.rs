@@ -1,6 +1,8 @@
-//! The Rust halves of `threadkit.futures`: [`PyFuture`] (the state of a
-//! `concurrent.futures.Future`, over [`threadkit::Future`]) and [`PyWorkQueue`] (a thread
-//! pool's queue of work and its state, over [`threadkit::WorkQueue`]).
+//! The Rust halves of `threadkit.futures`: [`PyFuture`] (`_core.Future`, the state of a
+//! `concurrent.futures.Future`, over [`threadkit::Future`]) and [`PyThreadPool`]
+//! (`_core.ThreadPool`, the state of a `ThreadPoolExecutor`: its queue of work, over
+//! [`threadkit::WorkQueue`], and its worker count, shutdown and broken flags; the Python class
+//! starts the workers and keeps this object as `_work_queue`, CPython's attribute name).
 //!
 //! The Python classes in `threadkit/futures.py` run everything that is Python code: the tasks,
 //! the done-callbacks and the `_Waiter` objects that `concurrent.futures.wait` and
@@ -528,9 +530,9 @@ impl PyFuture {
 }
 
 // ---------------------------------------------------------------------------------------------
-// WorkQueue
+// ThreadPool
 
-/// The pool's state besides the queue; guarded by [`PyWorkQueue::pool`].
+/// The pool's state besides the queue; guarded by [`PyThreadPool::pool`].
 struct Pool {
     shutdown: bool,
     broken: Option<String>,
@@ -540,13 +542,15 @@ struct Pool {
     spawned: usize,
 }
 
-/// A thread pool's work queue and state: the Rust half of `threadkit.futures.ThreadPoolExecutor`.
+/// A thread pool's state, its work queue included: the Rust half of
+/// `threadkit.futures.ThreadPoolExecutor` (which starts the worker threads itself, as Python
+/// threads running a Python loop).
 ///
 /// Items are tuples `(future, fn, args, kwargs)`. `submit` decides, as CPython's
 /// `_adjust_thread_count`, whether a new worker is needed: not if an idle one takes the item,
 /// nor beyond `max_workers`.
-#[pyclass(module = "threadkit._core", name = "WorkQueue", frozen)]
-pub struct PyWorkQueue {
+#[pyclass(module = "threadkit._core", name = "ThreadPool", frozen)]
+pub struct PyThreadPool {
     queue: threadkit::WorkQueue<Py<PyTuple>>,
     future_type: Py<PyType>,
     max_workers: usize,
@@ -557,7 +561,7 @@ pub struct PyWorkQueue {
     spinning: AtomicUsize,
 }
 
-impl PyWorkQueue {
+impl PyThreadPool {
     fn pool(&self) -> MutexGuard<'_, Pool> {
         lock(&self.pool)
     }
@@ -572,12 +576,12 @@ impl PyWorkQueue {
 }
 
 #[pymethods]
-impl PyWorkQueue {
+impl PyThreadPool {
     #[new]
     fn new(future_type: Py<PyType>, max_workers: usize) -> Self {
         let no_workers = threadkit::Event::new();
         no_workers.set();
-        PyWorkQueue {
+        PyThreadPool {
             queue: threadkit::WorkQueue::new(),
             future_type,
             max_workers,

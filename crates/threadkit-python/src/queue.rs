@@ -124,7 +124,7 @@ impl Store {
 }
 
 /// A FIFO or LIFO queue of Python objects with task tracking and shutdown, as `queue.Queue`.
-#[pyclass(module = "threadkit.queue", name = "Queue", frozen, weakref, subclass)]
+#[pyclass(module = "threadkit._core", name = "Queue", frozen, weakref, subclass)]
 pub struct PyQueue {
     store: Store,
     /// `maxsize` as given (the standard library keeps a negative one as it is).

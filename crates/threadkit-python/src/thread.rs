@@ -1,5 +1,6 @@
 //! The Rust state behind `threadkit.threading.Thread`: [`threadkit::Thread`] exposed as
-//! `threadkit._core.ThreadState`, plus the thread-identity functions and the fork hook.
+//! `threadkit._core.Thread` (the same word as the core type it wraps), plus the thread-identity
+//! functions and the fork hook.
 //!
 //! The Python class (`python/threadkit/_thread_impl.py`) owns the OS thread: it starts it with
 //! `_thread`'s own functions and runs a Python-level bootstrap that calls `mark_started` first
@@ -20,8 +21,8 @@ use pyo3::prelude::*;
 use crate::blocking::{block, wait_deadline};
 
 /// One threadkit thread's state: name, daemon flag, identifiers, life state, joiners.
-#[pyclass(module = "threadkit._core", name = "ThreadState", frozen)]
-pub struct PyThreadState {
+#[pyclass(module = "threadkit._core", name = "Thread", frozen)]
+pub struct PyThread {
     inner: threadkit::Thread,
 }
 
@@ -30,10 +31,10 @@ fn runtime_error(e: impl ToString) -> PyErr {
 }
 
 #[pymethods]
-impl PyThreadState {
+impl PyThread {
     #[new]
     fn new(name: String, daemon: bool) -> Self {
-        PyThreadState {
+        PyThread {
             inner: threadkit::Thread::new_unstarted(Some(name), Some(daemon)),
         }
     }
