@@ -168,6 +168,21 @@ def _after_fork_in_child() -> None: ...
 def _registry_count() -> int: ...
 
 def _futures_set_interpreter_shutdown() -> None: ...
+
+# What `Future._cancel`, `_start`, `_finish` and `_fail` return: bits, `FUTURE_RUNNING` or
+# `FUTURE_INVALID` (defined in crates/threadkit-python/src/futures.rs).
+FUTURE_LOCKED: int
+"""Bit: the ``_condition`` lock is held; call the waiters, ``notify_all()``, release it."""
+FUTURE_CALLBACKS: int
+"""Bit: there are done-callbacks to invoke."""
+FUTURE_CANCELLED: int
+"""Bit of ``_cancel``: the future is cancelled (by this call or before)."""
+FUTURE_RUNNING: int
+"""``_start``: the future is now running (otherwise 0 or ``FUTURE_LOCKED``: it was cancelled)."""
+FUTURE_INVALID: int
+"""``_finish``/``_fail``: already done; ``_start``: running or done already."""
+BROKEN_INITIALIZER: str
+"""The message of the ``BrokenThreadPool`` a failed initializer leaves."""
 def _futures_before_fork() -> None: ...
 def _futures_after_fork(in_child: bool) -> None: ...
 

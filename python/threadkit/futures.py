@@ -44,10 +44,14 @@ from threadkit import threading as _threading
 # The standard library's list, as this version has it.
 __all__ = tuple(_cf.__all__)
 
-# Flags the Rust half returns: the `_condition` lock is held (call the waiters, notify,
-# release it); there are done-callbacks to invoke. Kept in step with futures.rs.
-_LOCKED = 1
-_CALLBACKS = 2
+# What the Rust half's `_cancel`, `_start`, `_finish` and `_fail` return, as `_core` names it:
+# bits saying the `_condition` lock is held (call the waiters, notify, release it), there are
+# done-callbacks to invoke, the future is cancelled; `_start`'s "now running"; "already done".
+_LOCKED = _core.FUTURE_LOCKED
+_CALLBACKS = _core.FUTURE_CALLBACKS
+_CANCELLED = _core.FUTURE_CANCELLED
+_RUNNING = _core.FUTURE_RUNNING
+_INVALID = _core.FUTURE_INVALID
 
 _CANCELLED_OR_FINISHED = (_base.CANCELLED_AND_NOTIFIED, _base.FINISHED)
 _STATE_TO_DESCRIPTION_MAP = _base._STATE_TO_DESCRIPTION_MAP
@@ -138,10 +142,9 @@ class Future(_core.Future, _base.Future, metaclass=_FutureType):
         cannot be cancelled if it is running or has already completed.
         """
         r = self._cancel()
-        if r > 1:
+        if r & (_LOCKED | _CALLBACKS):
             self._after(r, None)
-            return True
-        return r == 1
+        return bool(r & _CANCELLED)
 
     def add_done_callback(self, fn):
         """Attaches a callable that will be called when the future finishes.
@@ -170,15 +173,14 @@ class Future(_core.Future, _base.Future, metaclass=_FutureType):
         method was already called or if set_result() or set_exception() was called.
         """
         r = self._start()
-        if r == 1:
+        if r == _RUNNING:
             return True
-        if r == 0:
-            return False
-        if r == 2:
-            self._after(_LOCKED, "add_cancelled")
-            return False
-        LOGGER.critical("Future %s in unexpected state: %s", id(self), self._state)
-        raise RuntimeError("Future in unexpected state")
+        if r == _INVALID:
+            LOGGER.critical("Future %s in unexpected state: %s", id(self), self._state)
+            raise RuntimeError("Future in unexpected state")
+        # Cancelled: with _LOCKED, its waiters are told.
+        self._after(r, "add_cancelled")
+        return False
 
     def set_result(self, result):
         """Sets the return value of work associated with the future.
@@ -187,7 +189,7 @@ class Future(_core.Future, _base.Future, metaclass=_FutureType):
         """
         r = self._finish(result)
         if r:
-            if r < 0:
+            if r == _INVALID:
                 raise InvalidStateError("{}: {!r}".format(self._state, self))
             self._after(r, "add_result")
 
@@ -198,7 +200,7 @@ class Future(_core.Future, _base.Future, metaclass=_FutureType):
         """
         r = self._fail(exception)
         if r:
-            if r < 0:
+            if r == _INVALID:
                 raise InvalidStateError("{}: {!r}".format(self._state, self))
             self._after(r, "add_exception")
 
@@ -458,7 +460,7 @@ def _worker(executor_reference, work_queue, initializer, initargs):
                 f, fn, args, kwargs = item
                 item = None
                 state = f._start()
-                if state == 1:
+                if state == _RUNNING:
                     try:
                         result = fn(*args, **kwargs)
                     except BaseException as exc:
@@ -481,7 +483,7 @@ def _worker(executor_reference, work_queue, initializer, initargs):
 
 
 def _completed(f, flags, method):
-    if flags < 0:
+    if flags == _INVALID:
         # Someone else completed the future while it ran: CPython's worker dies of the
         # InvalidStateError; this one logs it as CPython does and goes on.
         try:
@@ -493,10 +495,11 @@ def _completed(f, flags, method):
 
 
 def _not_started(f, state):
-    if state == 2:
-        f._after(_LOCKED, "add_cancelled")
-    else:
+    if state == _INVALID:
         LOGGER.critical("Future %s in unexpected state: %s", id(f), f._state)
+    else:
+        # Cancelled, and its waiters must be told (_LOCKED).
+        f._after(state, "add_cancelled")
 
 
 _cpu_count = getattr(_os, "process_cpu_count", _os.cpu_count)
@@ -591,7 +594,7 @@ class ThreadPoolExecutor(_std_thread.ThreadPoolExecutor):
 
     def _initializer_failed(self):
         with self._shutdown_lock:
-            message = "A thread initializer failed, the thread pool is not usable anymore"
+            message = _core.BROKEN_INITIALIZER
             for f in self._work_queue.set_broken(message):
                 try:
                     f.set_exception(BrokenThreadPool(message))

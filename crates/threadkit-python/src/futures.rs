@@ -6,8 +6,10 @@
 //!
 //! The Python classes in `threadkit/futures.py` run everything that is Python code: the tasks,
 //! the done-callbacks and the `_Waiter` objects that `concurrent.futures.wait` and
-//! `as_completed` install (ARCHITECTURE.md rule 1). The methods here return what Python must do
-//! next as small integer flags.
+//! `as_completed` install (ARCHITECTURE.md rule 1). The methods that change a future's state
+//! (`_cancel`, `_start`, `_finish`, `_fail`) return what Python must do next as an int made of
+//! the [`LOCKED`], [`CALLBACKS`], [`CANCELLED`] and [`RUNNING`] bits, or [`INVALID`]; `_core`
+//! exports each as `FUTURE_<NAME>` ([`add_protocol`]), and `futures.py` uses those names only.
 //!
 //! ## The standard library's protocol
 //!
@@ -31,7 +33,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
-use threadkit::{Deadline, FutureError, FutureState, Pop};
+use threadkit::{Deadline, FutureError, FutureState, Pop, SubmitError};
 
 use crate::blocking::{block, wait_deadline};
 use crate::rlock::PyRLock;
@@ -39,13 +41,33 @@ use crate::rlock::PyRLock;
 pyo3::import_exception!(concurrent.futures, CancelledError);
 pyo3::import_exception!(concurrent.futures.thread, BrokenThreadPool);
 
-/// Flag: the future's `_condition` lock is held by the caller, who must call the waiters,
-/// `notify_all()` and release it.
+/// Bit (`_core.FUTURE_LOCKED`): the future's `_condition` lock is held by the caller, who must
+/// call the waiters, `notify_all()` and release it.
 pub const LOCKED: i32 = 1;
-/// Flag: the future has done-callbacks to invoke.
+/// Bit (`_core.FUTURE_CALLBACKS`): the future has done-callbacks to invoke.
 pub const CALLBACKS: i32 = 2;
-/// Return code of the completing methods: the future was already done (`InvalidStateError`).
+/// Bit (`_core.FUTURE_CANCELLED`) of `_cancel`: the future is cancelled (by this call, with the
+/// bits above for what is left to do, or before it).
+pub const CANCELLED: i32 = 4;
+/// `_start`'s value (`_core.FUTURE_RUNNING`) when the future is now running: the caller runs
+/// the call. Otherwise `_start` returns the bits above (0 or [`LOCKED`]: the future was
+/// cancelled, its waiters are told `add_cancelled`) or [`INVALID`].
+pub const RUNNING: i32 = 8;
+/// Value (`_core.FUTURE_INVALID`) of `_finish`/`_fail` when the future was already done
+/// (`InvalidStateError`), and of `_start` when it was running or done already.
 pub const INVALID: i32 = -1;
+
+/// Adds the protocol's values to the module `_core`, so that Python never copies them.
+pub fn add_protocol(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("FUTURE_LOCKED", LOCKED)?;
+    m.add("FUTURE_CALLBACKS", CALLBACKS)?;
+    m.add("FUTURE_CANCELLED", CANCELLED)?;
+    m.add("FUTURE_RUNNING", RUNNING)?;
+    m.add("FUTURE_INVALID", INVALID)?;
+    // The message of the `BrokenThreadPool` a failed initializer leaves (the core's).
+    m.add("BROKEN_INITIALIZER", threadkit::BROKEN_INITIALIZER)?;
+    Ok(())
+}
 
 /// Set by `threadkit.futures`'s exit hook: no new work from then on.
 static INTERPRETER_SHUTDOWN: AtomicBool = AtomicBool::new(false);
@@ -362,8 +384,8 @@ impl PyFuture {
         self.core.done()
     }
 
-    /// Cancel if pending: 0 (running or finished: not cancelled), 1 (cancelled, nothing more
-    /// to do), or 4 plus the flags Python must act on.
+    /// Cancel if pending: 0 (running or finished: not cancelled), or [`CANCELLED`] plus the
+    /// bits Python must act on if this call cancelled it.
     fn _cancel(&self, py: Python<'_>) -> PyResult<i32> {
         let core = &self.core;
         let (r, held) = self.locked(py, |ext| match core.state() {
@@ -381,24 +403,23 @@ impl PyFuture {
             }
             Some(None) => {
                 held.release();
-                1
+                CANCELLED
             }
-            Some(Some(callbacks)) => 4 | flags(held, callbacks),
+            Some(Some(callbacks)) => CANCELLED | flags(held, callbacks),
         })
     }
 
-    /// `set_running_or_notify_cancel`: 1 (now running), 0 (cancelled), 2 (cancelled, and the
-    /// `_condition` lock is held for Python to call the waiters' `add_cancelled`), or
-    /// [`INVALID`] (running or finished already).
+    /// `set_running_or_notify_cancel`: [`RUNNING`] (now running), 0 (cancelled), [`LOCKED`]
+    /// (cancelled, and the `_condition` lock is held for Python to call the waiters'
+    /// `add_cancelled`), or [`INVALID`] (running or finished already).
     fn _start(&self, py: Python<'_>) -> PyResult<i32> {
         let core = &self.core;
         let (r, held) = self.locked(py, |_| core.set_running_or_notify_cancel())?;
         Ok(match r {
-            Ok(false) if held.is_held() => 2,
-            Ok(false) => 0,
+            Ok(false) => flags(held, false),
             Ok(true) => {
                 held.release();
-                1
+                RUNNING
             }
             Err(_) => {
                 held.release();
@@ -532,6 +553,11 @@ impl PyFuture {
 // ---------------------------------------------------------------------------------------------
 // ThreadPool
 
+/// `RuntimeError` with the core's message (the same words as CPython's).
+fn submit_error(e: SubmitError) -> PyErr {
+    PyRuntimeError::new_err(e.to_string())
+}
+
 /// The pool's state besides the queue; guarded by [`PyThreadPool::pool`].
 struct Pool {
     shutdown: bool,
@@ -621,19 +647,13 @@ impl PyThreadPool {
             return Err(BrokenThreadPool::new_err(msg.clone()));
         }
         if pool.shutdown {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after shutdown",
-            ));
+            return Err(submit_error(SubmitError::Shutdown));
         }
         if INTERPRETER_SHUTDOWN.load(Ordering::SeqCst) {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after interpreter shutdown",
-            ));
+            return Err(submit_error(SubmitError::InterpreterShutdown));
         }
         if self.queue.push(item.unbind()).is_err() {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after shutdown",
-            ));
+            return Err(submit_error(SubmitError::Shutdown));
         }
         let spawn = if !self.queue.try_acquire_idle() && pool.workers < self.max_workers {
             pool.workers += 1;

@@ -61,6 +61,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
     m.add_class::<futures::PyFuture>()?;
     m.add_class::<futures::PyThreadPool>()?;
+    futures::add_protocol(m)?;
     m.add_function(wrap_pyfunction!(futures::_futures_before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(futures::_futures_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(
