@@ -399,15 +399,12 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
 # ThreadPoolExecutor
 
 _threads_queues = _weakref.WeakKeyDictionary()
-_shutdown = False
 
 
 def _python_exit():
     """At interpreter exit (before non-daemon threads are joined): no new work; workers finish
     what is queued, then exit; wait for them."""
-    global _shutdown
-    _shutdown = True
-    _core._futures_set_interpreter_shutdown()
+    _core._begin_interpreter_shutdown()
     items = list(_threads_queues.items())
     for t, q in items:
         q.close()

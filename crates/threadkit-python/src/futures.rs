@@ -69,15 +69,6 @@ pub fn add_protocol(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Set by `threadkit.futures`'s exit hook: no new work from then on.
-static INTERPRETER_SHUTDOWN: AtomicBool = AtomicBool::new(false);
-
-/// Records that the interpreter is shutting down: pools refuse new work.
-#[pyfunction]
-pub fn _futures_set_interpreter_shutdown() {
-    INTERPRETER_SHUTDOWN.store(true, Ordering::SeqCst);
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -649,7 +640,7 @@ impl PyThreadPool {
         if pool.shutdown {
             return Err(submit_error(SubmitError::Shutdown));
         }
-        if INTERPRETER_SHUTDOWN.load(Ordering::SeqCst) {
+        if crate::thread::interpreter_shutting_down() {
             return Err(submit_error(SubmitError::InterpreterShutdown));
         }
         if self.queue.push(item.unbind()).is_err() {

@@ -59,14 +59,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(thread::get_native_id, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_begin_interpreter_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_interpreter_shutting_down, m)?)?;
     m.add_class::<futures::PyFuture>()?;
     m.add_class::<futures::PyThreadPool>()?;
     futures::add_protocol(m)?;
     m.add_function(wrap_pyfunction!(futures::_futures_before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(futures::_futures_after_fork, m)?)?;
-    m.add_function(wrap_pyfunction!(
-        futures::_futures_set_interpreter_shutdown,
-        m
-    )?)?;
     Ok(())
 }

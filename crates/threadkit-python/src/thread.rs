@@ -15,6 +15,8 @@
 //! CPython 3.14 does itself; the process then exits normally. Do not go below that PyO3
 //! version; `tests/test_process_life.py` checks this case on every CPython present.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
@@ -164,6 +166,29 @@ pub fn get_native_id() -> u64 {
 pub fn _after_fork_in_child() {
     threadkit::reinit_after_fork();
     crate::blocking::_set_main_thread_ident(threadkit::get_ident());
+}
+
+/// Whether the interpreter is shutting down (the one flag `_core` keeps; see
+/// [`_begin_interpreter_shutdown`]): thread pools refuse new work then.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// Records that the interpreter is shutting down; called by `threadkit.futures`'s exit hook,
+/// which runs before the interpreter joins its non-daemon threads. From then on thread pools
+/// refuse new work (`RuntimeError`, as CPython's).
+#[pyfunction]
+pub fn _begin_interpreter_shutdown() {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`_begin_interpreter_shutdown`] was called.
+#[pyfunction]
+pub fn _interpreter_shutting_down() -> bool {
+    interpreter_shutting_down()
+}
+
+/// Whether the interpreter is shutting down, for the bindings' Rust code.
+pub fn interpreter_shutting_down() -> bool {
+    SHUTTING_DOWN.load(Ordering::SeqCst)
 }
 
 /// The number of alive threads in the Rust registry (threadkit threads, and entries for other
