@@ -148,7 +148,10 @@ impl PyCondition {
     }
 
     /// Acquire the underlying lock (its `acquire`, same arguments and result).
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     fn acquire(
         &self,
         py: Python<'_>,

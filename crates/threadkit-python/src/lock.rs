@@ -29,7 +29,10 @@ impl PyLock {
 
     /// Acquire the lock, blocking or non-blocking, with an optional timeout; return whether it
     /// was acquired.
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     pub(crate) fn acquire(
         &self,
         py: Python<'_>,
@@ -40,7 +43,10 @@ impl PyLock {
     }
 
     /// Alias of `acquire`.
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     fn acquire_lock(
         &self,
         py: Python<'_>,
