@@ -1,14 +1,15 @@
 """Type stubs of the extension module ``threadkit._core`` (Rust, PyO3)."""
 
 import types
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, final
 
 _T = TypeVar("_T")
 
 def _set_main_thread_ident(ident: int) -> None: ...
 
+@final
 class Lock:
-    """A primitive lock, as ``threading.Lock``."""
+    """A primitive lock, as ``threading.Lock``: no arguments, not subclassable (CPython 3.13's)."""
 
     def __init__(self) -> None: ...
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
