@@ -1,4 +1,6 @@
+import inspect
 import os
+import sys
 import threading
 import weakref
 
@@ -83,6 +85,40 @@ def test_repr_and_weakref():
     assert ref() is lock
     del lock
     assert ref() is None
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda L: L(1), lambda L: L(None), lambda L: L(a=1), lambda L: L(1, a=2)],
+    ids=["positional", "None", "keyword", "both"],
+)
+def test_lock_takes_no_arguments(call):
+    # TypeError on every version, as the standard library's Lock (a factory function before
+    # 3.13, the lock type from 3.13), with CPython 3.13's messages.
+    std_kind, std_message = outcome(lambda: call(threading.Lock))
+    kind, message = outcome(lambda: call(tk.Lock))
+    assert std_kind is kind is TypeError
+    if sys.version_info >= (3, 13):
+        assert message == std_message.replace("lock", "Lock")
+    assert isinstance(tk.Lock(), tk.Lock)
+    assert str(inspect.signature(tk.Lock)) == "()"
+
+
+def test_lock_cannot_be_subclassed():
+    # As the standard library's on every version: the lock type is not an acceptable base
+    # type (3.13), nor is a builtin function (3.11, 3.12).
+    with pytest.raises(TypeError):
+
+        class StdLock(threading.Lock):
+            pass
+
+    with pytest.raises(TypeError, match="not an acceptable base type"):
+
+        class Lock(tk.Lock):
+            pass
+
+    with pytest.raises(TypeError):
+        type("Lock", (threadkit.Lock,), {})
 
 
 def test_exported_flat_and_as_allocate_lock():

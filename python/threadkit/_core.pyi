@@ -1,14 +1,15 @@
 """Type stubs of the extension module ``threadkit._core`` (Rust, PyO3)."""
 
 import types
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, final
 
 _T = TypeVar("_T")
 
 def _set_main_thread_ident(ident: int) -> None: ...
 
+@final
 class Lock:
-    """A primitive lock, as ``threading.Lock``."""
+    """A primitive lock, as ``threading.Lock``: no arguments, not subclassable (CPython 3.13's)."""
 
     def __init__(self) -> None: ...
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
@@ -141,8 +142,9 @@ class SimpleQueue(Generic[_T]):
     def empty(self) -> bool: ...
     def __class_getitem__(cls, item: Any, /) -> types.GenericAlias: ...
 
-class ThreadState:
-    """The Rust state of one ``threadkit.Thread``: name, daemon flag, start and join."""
+class Thread:
+    """The Rust state of one ``threadkit.Thread`` (over the core's ``threadkit::Thread``): name,
+    daemon flag, start and join."""
 
     def __init__(self, name: str, daemon: bool) -> None: ...
     def claim_start(self) -> None: ...
@@ -165,8 +167,24 @@ def get_ident() -> int: ...
 def get_native_id() -> int: ...
 def _after_fork_in_child() -> None: ...
 def _registry_count() -> int: ...
+def _begin_interpreter_shutdown() -> None: ...
+def _interpreter_shutting_down() -> bool: ...
 
-def _futures_set_interpreter_shutdown() -> None: ...
+
+# What `Future._cancel`, `_start`, `_finish` and `_fail` return: bits, `FUTURE_RUNNING` or
+# `FUTURE_INVALID` (defined in crates/threadkit-python/src/futures.rs).
+FUTURE_LOCKED: int
+"""Bit: the ``_condition`` lock is held; call the waiters, ``notify_all()``, release it."""
+FUTURE_CALLBACKS: int
+"""Bit: there are done-callbacks to invoke."""
+FUTURE_CANCELLED: int
+"""Bit of ``_cancel``: the future is cancelled (by this call or before)."""
+FUTURE_RUNNING: int
+"""``_start``: the future is now running (otherwise 0 or ``FUTURE_LOCKED``: it was cancelled)."""
+FUTURE_INVALID: int
+"""``_finish``/``_fail``: already done; ``_start``: running or done already."""
+BROKEN_INITIALIZER: str
+"""The message of the ``BrokenThreadPool`` a failed initializer leaves."""
 def _futures_before_fork() -> None: ...
 def _futures_after_fork(in_child: bool) -> None: ...
 
@@ -198,8 +216,9 @@ class Future:
     @property
     def _done_callbacks(self) -> list[Any]: ...
 
-class WorkQueue:
-    """The work queue and worker accounting of a ``threadkit.futures.ThreadPoolExecutor``."""
+class ThreadPool:
+    """The Rust state of a ``threadkit.futures.ThreadPoolExecutor`` (its ``_work_queue``): the
+    queue of work, the worker count, the shutdown and broken flags."""
 
     def __init__(self, future_type: type, max_workers: int) -> None: ...
     def submit(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, int | None]: ...

@@ -48,10 +48,14 @@ from threadkit import threading as _threading
 # The standard library's list, as this version has it.
 __all__ = tuple(_cf.__all__)
 
-# Flags the Rust half returns: the `_condition` lock is held (call the waiters, notify,
-# release it); there are done-callbacks to invoke. Kept in step with futures.rs.
-_LOCKED = 1
-_CALLBACKS = 2
+# What the Rust half's `_cancel`, `_start`, `_finish` and `_fail` return, as `_core` names it:
+# bits saying the `_condition` lock is held (call the waiters, notify, release it), there are
+# done-callbacks to invoke, the future is cancelled; `_start`'s "now running"; "already done".
+_LOCKED = _core.FUTURE_LOCKED
+_CALLBACKS = _core.FUTURE_CALLBACKS
+_CANCELLED = _core.FUTURE_CANCELLED
+_RUNNING = _core.FUTURE_RUNNING
+_INVALID = _core.FUTURE_INVALID
 
 _CANCELLED_OR_FINISHED = (_compat.CANCELLED_AND_NOTIFIED, _compat.FINISHED)
 _STATE_TO_DESCRIPTION_MAP = _compat.STATE_TO_DESCRIPTION_MAP
@@ -142,10 +146,9 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
         cannot be cancelled if it is running or has already completed.
         """
         r = self._cancel()
-        if r > 1:
+        if r & (_LOCKED | _CALLBACKS):
             self._after(r, None)
-            return True
-        return r == 1
+        return bool(r & _CANCELLED)
 
     def add_done_callback(self, fn):
         """Attaches a callable that will be called when the future finishes.
@@ -174,15 +177,14 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
         method was already called or if set_result() or set_exception() was called.
         """
         r = self._start()
-        if r == 1:
+        if r == _RUNNING:
             return True
-        if r == 0:
-            return False
-        if r == 2:
-            self._after(_LOCKED, "add_cancelled")
-            return False
-        LOGGER.critical("Future %s in unexpected state: %s", id(self), self._state)
-        raise RuntimeError("Future in unexpected state")
+        if r == _INVALID:
+            LOGGER.critical("Future %s in unexpected state: %s", id(self), self._state)
+            raise RuntimeError("Future in unexpected state")
+        # Cancelled: with _LOCKED, its waiters are told.
+        self._after(r, "add_cancelled")
+        return False
 
     def set_result(self, result):
         """Sets the return value of work associated with the future.
@@ -191,7 +193,7 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
         """
         r = self._finish(result)
         if r:
-            if r < 0:
+            if r == _INVALID:
                 raise InvalidStateError("{}: {!r}".format(self._state, self))
             self._after(r, "add_result")
 
@@ -202,7 +204,7 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
         """
         r = self._fail(exception)
         if r:
-            if r < 0:
+            if r == _INVALID:
                 raise InvalidStateError("{}: {!r}".format(self._state, self))
             self._after(r, "add_exception")
 
@@ -401,15 +403,12 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
 # ThreadPoolExecutor
 
 _threads_queues = _weakref.WeakKeyDictionary()
-_shutdown = False
 
 
 def _python_exit():
     """At interpreter exit (before non-daemon threads are joined): no new work; workers finish
     what is queued, then exit; wait for them."""
-    global _shutdown
-    _shutdown = True
-    _core._futures_set_interpreter_shutdown()
+    _core._begin_interpreter_shutdown()
     items = list(_threads_queues.items())
     for t, q in items:
         q.close()
@@ -462,7 +461,7 @@ def _worker(executor_reference, work_queue, initializer, initargs):
                 f, fn, args, kwargs = item
                 item = None
                 state = f._start()
-                if state == 1:
+                if state == _RUNNING:
                     try:
                         result = fn(*args, **kwargs)
                     except BaseException as exc:
@@ -485,7 +484,7 @@ def _worker(executor_reference, work_queue, initializer, initargs):
 
 
 def _completed(f, flags, method):
-    if flags < 0:
+    if flags == _INVALID:
         # Someone else completed the future while it ran: CPython's worker dies of the
         # InvalidStateError; this one logs it as CPython does and goes on.
         try:
@@ -497,10 +496,11 @@ def _completed(f, flags, method):
 
 
 def _not_started(f, state):
-    if state == 2:
-        f._after(_LOCKED, "add_cancelled")
-    else:
+    if state == _INVALID:
         LOGGER.critical("Future %s in unexpected state: %s", id(f), f._state)
+    else:
+        # Cancelled, and its waiters must be told (_LOCKED).
+        f._after(state, "add_cancelled")
 
 
 _cpu_count = getattr(_os, "process_cpu_count", _os.cpu_count)
@@ -514,8 +514,9 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
     starts only when no idle one can take the call) and shutdown semantics. The work queue and
     the futures' state are threadkit's, in Rust; the workers are threadkit threads running a
     Python loop. Differs in two details: a worker whose future was completed by someone else
-    while it ran logs the error and goes on (CPython's worker dies), and ``_work_queue`` is a
-    threadkit ``WorkQueue`` (``qsize()``, ``empty()``), not a ``queue.SimpleQueue``.
+    while it ran logs the error and goes on (CPython's worker dies), and ``_work_queue`` is the
+    pool's Rust state, a ``threadkit._core.ThreadPool`` (``qsize()``, ``empty()``), not a
+    ``queue.SimpleQueue``.
     """
 
     def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
@@ -538,7 +539,7 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
 
         self._max_workers = max_workers
         limit = max_workers if isinstance(max_workers, int) else _math.ceil(max_workers)
-        self._work_queue = _core.WorkQueue(Future, min(limit, _sys.maxsize))
+        self._work_queue = _core.ThreadPool(Future, min(limit, _sys.maxsize))
         self._threads = set()
         self._shutdown_lock = _threading.Lock()
         self._thread_name_prefix = thread_name_prefix or (
@@ -594,7 +595,7 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
 
     def _initializer_failed(self):
         with self._shutdown_lock:
-            message = "A thread initializer failed, the thread pool is not usable anymore"
+            message = _core.BROKEN_INITIALIZER
             for f in self._work_queue.set_broken(message):
                 try:
                     f.set_exception(BrokenThreadPool(message))

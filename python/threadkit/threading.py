@@ -13,7 +13,7 @@ threadkit's, implemented in Rust; names not reimplemented are the standard libra
 objects, so the namespace is complete and behaves the same.
 
 Threads: the thread's state (started, finished, identifiers, name, daemon flag), its entry in
-the Rust registry and the join live in the Rust core (``threadkit._core.ThreadState``). The OS
+the Rust registry and the join live in the Rust core (``threadkit._core.Thread``). The OS
 thread is started with ``_thread``'s own functions and runs a Python-level bootstrap, so Rust
 never calls user code and no Rust frame lies under ``run()`` (ARCHITECTURE.md rule 1).
 
@@ -344,7 +344,7 @@ class Thread(_std.Thread):
         self._target = target
         self._args = args
         self._kwargs = kwargs
-        self._tk = _core.ThreadState(name, daemon)
+        self._tk = _core.Thread(name, daemon)
         self._name = name
         self._daemonic = daemon
         self._ident = None

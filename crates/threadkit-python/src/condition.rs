@@ -2,7 +2,7 @@
 //!
 //! Over threadkit's own `Lock` and `RLock` everything runs here, in Rust. Over any other lock
 //! the Python class in `threadkit/threading.py` runs CPython's algorithm in Python frames (the
-//! lock's methods are Python code, which Rust never calls: DESIGN.md rule 1) and uses this
+//! lock's methods are Python code, which Rust never calls: ARCHITECTURE.md rule 1) and uses this
 //! class only for its waiter queue (`_enqueue`, `_wait_ticket`, `_notify_waiters`).
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -53,14 +53,20 @@ enum LockRef {
 }
 
 /// A condition variable, as `threading.Condition`.
-#[pyclass(module = "threadkit", name = "Condition", frozen, weakref, subclass)]
+#[pyclass(
+    module = "threadkit._core",
+    name = "Condition",
+    frozen,
+    weakref,
+    subclass
+)]
 pub struct PyCondition {
     lock: LockRef,
     waiters: WaitQueue,
 }
 
 /// One waiter's place in a Condition's queue (for the Python-level algorithm).
-#[pyclass(module = "threadkit", name = "_WaitTicket", frozen)]
+#[pyclass(module = "threadkit._core", name = "_WaitTicket", frozen)]
 pub struct PyWaitTicket {
     ticket: WaitTicket,
 }
@@ -142,7 +148,10 @@ impl PyCondition {
     }
 
     /// Acquire the underlying lock (its `acquire`, same arguments and result).
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     fn acquire(
         &self,
         py: Python<'_>,

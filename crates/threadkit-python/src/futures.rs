@@ -1,11 +1,15 @@
-//! The Rust halves of `threadkit.futures`: [`PyFuture`] (the state of a
-//! `concurrent.futures.Future`, over [`threadkit::Future`]) and [`PyWorkQueue`] (a thread
-//! pool's queue of work and its state, over [`threadkit::WorkQueue`]).
+//! The Rust halves of `threadkit.futures`: [`PyFuture`] (`_core.Future`, the state of a
+//! `concurrent.futures.Future`, over [`threadkit::Future`]) and [`PyThreadPool`]
+//! (`_core.ThreadPool`, the state of a `ThreadPoolExecutor`: its queue of work, over
+//! [`threadkit::WorkQueue`], and its worker count, shutdown and broken flags; the Python class
+//! starts the workers and keeps this object as `_work_queue`, CPython's attribute name).
 //!
 //! The Python classes in `threadkit/futures.py` run everything that is Python code: the tasks,
 //! the done-callbacks and the `_Waiter` objects that `concurrent.futures.wait` and
-//! `as_completed` install (DESIGN.md rule 1). The methods here return what Python must do next
-//! as small integer flags.
+//! `as_completed` install (ARCHITECTURE.md rule 1). The methods that change a future's state
+//! (`_cancel`, `_start`, `_finish`, `_fail`) return what Python must do next as an int made of
+//! the [`LOCKED`], [`CALLBACKS`], [`CANCELLED`] and [`RUNNING`] bits, or [`INVALID`]; `_core`
+//! exports each as `FUTURE_<NAME>` ([`add_protocol`]), and `futures.py` uses those names only.
 //!
 //! ## The standard library's protocol
 //!
@@ -29,7 +33,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
-use threadkit::{Deadline, FutureError, FutureState, Pop};
+use threadkit::{Deadline, FutureError, FutureState, Pop, SubmitError};
 
 use crate::blocking::{block, wait_deadline};
 use crate::rlock::PyRLock;
@@ -37,21 +41,32 @@ use crate::rlock::PyRLock;
 pyo3::import_exception!(concurrent.futures, CancelledError);
 pyo3::import_exception!(concurrent.futures.thread, BrokenThreadPool);
 
-/// Flag: the future's `_condition` lock is held by the caller, who must call the waiters,
-/// `notify_all()` and release it.
+/// Bit (`_core.FUTURE_LOCKED`): the future's `_condition` lock is held by the caller, who must
+/// call the waiters, `notify_all()` and release it.
 pub const LOCKED: i32 = 1;
-/// Flag: the future has done-callbacks to invoke.
+/// Bit (`_core.FUTURE_CALLBACKS`): the future has done-callbacks to invoke.
 pub const CALLBACKS: i32 = 2;
-/// Return code of the completing methods: the future was already done (`InvalidStateError`).
+/// Bit (`_core.FUTURE_CANCELLED`) of `_cancel`: the future is cancelled (by this call, with the
+/// bits above for what is left to do, or before it).
+pub const CANCELLED: i32 = 4;
+/// `_start`'s value (`_core.FUTURE_RUNNING`) when the future is now running: the caller runs
+/// the call. Otherwise `_start` returns the bits above (0 or [`LOCKED`]: the future was
+/// cancelled, its waiters are told `add_cancelled`) or [`INVALID`].
+pub const RUNNING: i32 = 8;
+/// Value (`_core.FUTURE_INVALID`) of `_finish`/`_fail` when the future was already done
+/// (`InvalidStateError`), and of `_start` when it was running or done already.
 pub const INVALID: i32 = -1;
 
-/// Set by `threadkit.futures`'s exit hook: no new work from then on.
-static INTERPRETER_SHUTDOWN: AtomicBool = AtomicBool::new(false);
-
-/// Records that the interpreter is shutting down: pools refuse new work.
-#[pyfunction]
-pub fn _futures_set_interpreter_shutdown() {
-    INTERPRETER_SHUTDOWN.store(true, Ordering::SeqCst);
+/// Adds the protocol's values to the module `_core`, so that Python never copies them.
+pub fn add_protocol(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("FUTURE_LOCKED", LOCKED)?;
+    m.add("FUTURE_CALLBACKS", CALLBACKS)?;
+    m.add("FUTURE_CANCELLED", CANCELLED)?;
+    m.add("FUTURE_RUNNING", RUNNING)?;
+    m.add("FUTURE_INVALID", INVALID)?;
+    // The message of the `BrokenThreadPool` a failed initializer leaves (the core's).
+    m.add("BROKEN_INITIALIZER", threadkit::BROKEN_INITIALIZER)?;
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -360,8 +375,8 @@ impl PyFuture {
         self.core.done()
     }
 
-    /// Cancel if pending: 0 (running or finished: not cancelled), 1 (cancelled, nothing more
-    /// to do), or 4 plus the flags Python must act on.
+    /// Cancel if pending: 0 (running or finished: not cancelled), or [`CANCELLED`] plus the
+    /// bits Python must act on if this call cancelled it.
     fn _cancel(&self, py: Python<'_>) -> PyResult<i32> {
         let core = &self.core;
         let (r, held) = self.locked(py, |ext| match core.state() {
@@ -379,24 +394,23 @@ impl PyFuture {
             }
             Some(None) => {
                 held.release();
-                1
+                CANCELLED
             }
-            Some(Some(callbacks)) => 4 | flags(held, callbacks),
+            Some(Some(callbacks)) => CANCELLED | flags(held, callbacks),
         })
     }
 
-    /// `set_running_or_notify_cancel`: 1 (now running), 0 (cancelled), 2 (cancelled, and the
-    /// `_condition` lock is held for Python to call the waiters' `add_cancelled`), or
-    /// [`INVALID`] (running or finished already).
+    /// `set_running_or_notify_cancel`: [`RUNNING`] (now running), 0 (cancelled), [`LOCKED`]
+    /// (cancelled, and the `_condition` lock is held for Python to call the waiters'
+    /// `add_cancelled`), or [`INVALID`] (running or finished already).
     fn _start(&self, py: Python<'_>) -> PyResult<i32> {
         let core = &self.core;
         let (r, held) = self.locked(py, |_| core.set_running_or_notify_cancel())?;
         Ok(match r {
-            Ok(false) if held.is_held() => 2,
-            Ok(false) => 0,
+            Ok(false) => flags(held, false),
             Ok(true) => {
                 held.release();
-                1
+                RUNNING
             }
             Err(_) => {
                 held.release();
@@ -528,9 +542,14 @@ impl PyFuture {
 }
 
 // ---------------------------------------------------------------------------------------------
-// WorkQueue
+// ThreadPool
 
-/// The pool's state besides the queue; guarded by [`PyWorkQueue::pool`].
+/// `RuntimeError` with the core's message (the same words as CPython's).
+fn submit_error(e: SubmitError) -> PyErr {
+    PyRuntimeError::new_err(e.to_string())
+}
+
+/// The pool's state besides the queue; guarded by [`PyThreadPool::pool`].
 struct Pool {
     shutdown: bool,
     broken: Option<String>,
@@ -540,13 +559,15 @@ struct Pool {
     spawned: usize,
 }
 
-/// A thread pool's work queue and state: the Rust half of `threadkit.futures.ThreadPoolExecutor`.
+/// A thread pool's state, its work queue included: the Rust half of
+/// `threadkit.futures.ThreadPoolExecutor` (which starts the worker threads itself, as Python
+/// threads running a Python loop).
 ///
 /// Items are tuples `(future, fn, args, kwargs)`. `submit` decides, as CPython's
 /// `_adjust_thread_count`, whether a new worker is needed: not if an idle one takes the item,
 /// nor beyond `max_workers`.
-#[pyclass(module = "threadkit._core", name = "WorkQueue", frozen)]
-pub struct PyWorkQueue {
+#[pyclass(module = "threadkit._core", name = "ThreadPool", frozen)]
+pub struct PyThreadPool {
     queue: threadkit::WorkQueue<Py<PyTuple>>,
     future_type: Py<PyType>,
     max_workers: usize,
@@ -557,7 +578,7 @@ pub struct PyWorkQueue {
     spinning: AtomicUsize,
 }
 
-impl PyWorkQueue {
+impl PyThreadPool {
     fn pool(&self) -> MutexGuard<'_, Pool> {
         lock(&self.pool)
     }
@@ -572,12 +593,12 @@ impl PyWorkQueue {
 }
 
 #[pymethods]
-impl PyWorkQueue {
+impl PyThreadPool {
     #[new]
     fn new(future_type: Py<PyType>, max_workers: usize) -> Self {
         let no_workers = threadkit::Event::new();
         no_workers.set();
-        PyWorkQueue {
+        PyThreadPool {
             queue: threadkit::WorkQueue::new(),
             future_type,
             max_workers,
@@ -617,19 +638,13 @@ impl PyWorkQueue {
             return Err(BrokenThreadPool::new_err(msg.clone()));
         }
         if pool.shutdown {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after shutdown",
-            ));
+            return Err(submit_error(SubmitError::Shutdown));
         }
-        if INTERPRETER_SHUTDOWN.load(Ordering::SeqCst) {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after interpreter shutdown",
-            ));
+        if crate::thread::interpreter_shutting_down() {
+            return Err(submit_error(SubmitError::InterpreterShutdown));
         }
         if self.queue.push(item.unbind()).is_err() {
-            return Err(PyRuntimeError::new_err(
-                "cannot schedule new futures after shutdown",
-            ));
+            return Err(submit_error(SubmitError::Shutdown));
         }
         let spawn = if !self.queue.try_acquire_idle() && pool.workers < self.max_workers {
             pool.workers += 1;

@@ -2,7 +2,15 @@
 //!
 //! Thin by design: argument parsing and validation as CPython's, GIL release around waits, and
 //! Ctrl-C handling ([`blocking`]). The state and the waiting are the Rust core's; user Python
-//! code is never called from here (DESIGN.md rule 1).
+//! code is never called from here (ARCHITECTURE.md rule 1).
+//!
+//! Names follow the core: a class is named after the core type it wraps (`_core.Thread` over
+//! `threadkit::Thread`, `_core.Future` over `threadkit::Future`); `_core.ThreadPool` is the
+//! state of a `ThreadPoolExecutor` whose workers Python starts. A class's `module`: a class
+//! that a Python class subclasses says `threadkit._core` (`Condition`, `Barrier`, `Queue`,
+//! `Future`), so that an MRO shows `threadkit.queue.Queue` then `threadkit._core.Queue`; a
+//! class the package exports as it is says the public module its repr shows (`threadkit.Lock`,
+//! `threadkit.queue.SimpleQueue`).
 
 use pyo3::prelude::*;
 
@@ -46,18 +54,17 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<queue::PyQueue>()?;
     m.add_class::<queue::PySimpleQueue>()?;
     queue::init_shutdown(py, m)?;
-    m.add_class::<thread::PyThreadState>()?;
+    m.add_class::<thread::PyThread>()?;
     m.add_function(wrap_pyfunction!(thread::get_ident, m)?)?;
     m.add_function(wrap_pyfunction!(thread::get_native_id, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(thread::_registry_count, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_begin_interpreter_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(thread::_interpreter_shutting_down, m)?)?;
     m.add_class::<futures::PyFuture>()?;
-    m.add_class::<futures::PyWorkQueue>()?;
+    m.add_class::<futures::PyThreadPool>()?;
+    futures::add_protocol(m)?;
     m.add_function(wrap_pyfunction!(futures::_futures_before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(futures::_futures_after_fork, m)?)?;
-    m.add_function(wrap_pyfunction!(
-        futures::_futures_set_interpreter_shutdown,
-        m
-    )?)?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! `threadkit.Lock`: `threading.Lock` over [`threadkit::Lock`].
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 use threadkit::{Deadline, Interrupt, Interrupted};
 
@@ -11,25 +11,40 @@ use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
 /// A primitive lock, as `threading.Lock`: not reentrant, released by any thread.
 ///
 /// Differs from the standard library in one way only: it knows which thread acquired it
-/// (`_owner()`), for diagnostics.
-#[pyclass(module = "threadkit", name = "Lock", frozen, weakref, subclass)]
+/// (`_owner()`), for diagnostics. As CPython 3.13's `_thread.lock` (and the factory function
+/// `threading.Lock` is before 3.13), it takes no arguments and cannot be subclassed, on every
+/// version.
+#[pyclass(module = "threadkit", name = "Lock", frozen, weakref)]
 pub struct PyLock {
     pub(crate) inner: threadkit::Lock,
 }
 
 #[pymethods]
 impl PyLock {
+    /// A new unlocked lock. Arguments are `TypeError`, with CPython 3.13's messages.
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        PyLock {
-            inner: threadkit::Lock::new(),
+    #[pyo3(signature = (*args, **kwargs), text_signature = "()")]
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        if kwargs.is_some_and(|k| !k.is_empty()) {
+            return Err(PyTypeError::new_err("Lock() takes no keyword arguments"));
         }
+        if !args.is_empty() {
+            return Err(PyTypeError::new_err(format!(
+                "Lock expected 0 arguments, got {}",
+                args.len()
+            )));
+        }
+        Ok(PyLock {
+            inner: threadkit::Lock::new(),
+        })
     }
 
     /// Acquire the lock, blocking or non-blocking, with an optional timeout; return whether it
     /// was acquired.
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     pub(crate) fn acquire(
         &self,
         py: Python<'_>,
@@ -40,7 +55,10 @@ impl PyLock {
     }
 
     /// Alias of `acquire`.
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     fn acquire_lock(
         &self,
         py: Python<'_>,

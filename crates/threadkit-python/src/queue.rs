@@ -3,7 +3,7 @@
 //!
 //! A subclass that overrides the storage hooks (`_init`, `_qsize`, `_put`, `_get`), and
 //! `PriorityQueue` (whose ordering calls the items' `__lt__`), run CPython's algorithm in Python
-//! frames instead (`threadkit/queue.py`): Rust never calls user code (DESIGN.md rule 1).
+//! frames instead (`threadkit/queue.py`): Rust never calls user code (ARCHITECTURE.md rule 1).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::OnceLock;
@@ -124,7 +124,7 @@ impl Store {
 }
 
 /// A FIFO or LIFO queue of Python objects with task tracking and shutdown, as `queue.Queue`.
-#[pyclass(module = "threadkit.queue", name = "Queue", frozen, weakref, subclass)]
+#[pyclass(module = "threadkit._core", name = "Queue", frozen, weakref, subclass)]
 pub struct PyQueue {
     store: Store,
     /// `maxsize` as given (the standard library keeps a negative one as it is).
@@ -181,7 +181,10 @@ impl PyQueue {
 
     /// Put `item` into the queue, blocking while it is full (unless `block` is false), at most
     /// `timeout` seconds if given. Raises `queue.Full`, or `ShutDown` after `shutdown()`.
-    #[pyo3(signature = (item, block=Truthy(true), timeout=None))]
+    #[pyo3(
+        signature = (item, block=Truthy(true), timeout=None),
+        text_signature = "($self, item, block=True, timeout=None)"
+    )]
     fn put(
         &self,
         py: Python<'_>,
@@ -214,7 +217,10 @@ impl PyQueue {
     /// Remove and return an item, blocking while the queue is empty (unless `block` is
     /// false), at most `timeout` seconds if given. Raises `queue.Empty`, or `ShutDown` once a
     /// shut-down queue is empty.
-    #[pyo3(signature = (block=Truthy(true), timeout=None))]
+    #[pyo3(
+        signature = (block=Truthy(true), timeout=None),
+        text_signature = "($self, block=True, timeout=None)"
+    )]
     fn get(
         &self,
         py: Python<'_>,
@@ -361,8 +367,11 @@ impl PySimpleQueue {
     }
 
     /// Put `item` into the queue; never blocks (`block` and `timeout` are ignored, as in the
-    /// standard library).
-    #[pyo3(signature = (item, block=None, timeout=None))]
+    /// standard library, whose signature shows `block=True`).
+    #[pyo3(
+        signature = (item, block=None, timeout=None),
+        text_signature = "($self, item, block=True, timeout=None)"
+    )]
     fn put(
         &self,
         item: Item,
@@ -380,7 +389,10 @@ impl PySimpleQueue {
 
     /// Remove and return an item, blocking while the queue is empty (unless `block` is false),
     /// at most `timeout` seconds if given. Raises `queue.Empty`.
-    #[pyo3(signature = (block=Truthy(true), timeout=None))]
+    #[pyo3(
+        signature = (block=Truthy(true), timeout=None),
+        text_signature = "($self, block=True, timeout=None)"
+    )]
     fn get(
         &self,
         py: Python<'_>,

@@ -29,7 +29,10 @@ impl PyRLock {
 
     /// Acquire the lock (again, if the caller owns it), blocking or non-blocking, with an
     /// optional timeout; return whether it was acquired.
-    #[pyo3(signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER))]
+    #[pyo3(
+        signature = (blocking=LockBlocking(true), timeout=LockTimeout::FOREVER),
+        text_signature = "($self, blocking=True, timeout=-1)"
+    )]
     pub(crate) fn acquire(
         &self,
         py: Python<'_>,

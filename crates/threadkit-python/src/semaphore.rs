@@ -91,7 +91,10 @@ impl PySemaphore {
 
     /// Take one permit, blocking while there is none (unless `blocking` is false), at most
     /// `timeout` seconds if given. Returns whether a permit was taken.
-    #[pyo3(signature = (blocking=Truthy(true), timeout=None))]
+    #[pyo3(
+        signature = (blocking=Truthy(true), timeout=None),
+        text_signature = "($self, blocking=True, timeout=None)"
+    )]
     fn acquire(
         &self,
         py: Python<'_>,

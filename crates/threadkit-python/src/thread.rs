@@ -1,10 +1,11 @@
 //! The Rust state behind `threadkit.threading.Thread`: [`threadkit::Thread`] exposed as
-//! `threadkit._core.ThreadState`, plus the thread-identity functions and the fork hook.
+//! `threadkit._core.Thread` (the same word as the core type it wraps), plus the thread-identity
+//! functions and the fork hook.
 //!
-//! The Python class (`python/threadkit/_thread_impl.py`) owns the OS thread: it starts it with
+//! The Python class (`python/threadkit/threading.py`) owns the OS thread: it starts it with
 //! `_thread`'s own functions and runs a Python-level bootstrap that calls `mark_started` first
-//! and `mark_finished` last, so no Rust frame is ever below user code (DESIGN.md rule 1). The
-//! life state, the registry entry and the join are here.
+//! and `mark_finished` last, so no Rust frame is ever below user code (ARCHITECTURE.md rule 1).
+//! The life state, the registry entry and the join are here.
 //!
 //! Daemon threads at exit: a daemon thread blocked in a threadkit wait sits in `py.detach`
 //! with Rust frames on its stack. If its wait ends while the interpreter finalizes, re-attaching
@@ -14,14 +15,16 @@
 //! CPython 3.14 does itself; the process then exits normally. Do not go below that PyO3
 //! version; `tests/test_process_life.py` checks this case on every CPython present.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use crate::blocking::{block, wait_deadline};
 
 /// One threadkit thread's state: name, daemon flag, identifiers, life state, joiners.
-#[pyclass(module = "threadkit._core", name = "ThreadState", frozen)]
-pub struct PyThreadState {
+#[pyclass(module = "threadkit._core", name = "Thread", frozen)]
+pub struct PyThread {
     inner: threadkit::Thread,
 }
 
@@ -30,10 +33,10 @@ fn runtime_error(e: impl ToString) -> PyErr {
 }
 
 #[pymethods]
-impl PyThreadState {
+impl PyThread {
     #[new]
     fn new(name: String, daemon: bool) -> Self {
-        PyThreadState {
+        PyThread {
             inner: threadkit::Thread::new_unstarted(Some(name), Some(daemon)),
         }
     }
@@ -163,6 +166,29 @@ pub fn get_native_id() -> u64 {
 pub fn _after_fork_in_child() {
     threadkit::reinit_after_fork();
     crate::blocking::_set_main_thread_ident(threadkit::get_ident());
+}
+
+/// Whether the interpreter is shutting down (the one flag `_core` keeps; see
+/// [`_begin_interpreter_shutdown`]): thread pools refuse new work then.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// Records that the interpreter is shutting down; called by `threadkit.futures`'s exit hook,
+/// which runs before the interpreter joins its non-daemon threads. From then on thread pools
+/// refuse new work (`RuntimeError`, as CPython's).
+#[pyfunction]
+pub fn _begin_interpreter_shutdown() {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`_begin_interpreter_shutdown`] was called.
+#[pyfunction]
+pub fn _interpreter_shutting_down() -> bool {
+    interpreter_shutting_down()
+}
+
+/// Whether the interpreter is shutting down, for the bindings' Rust code.
+pub fn interpreter_shutting_down() -> bool {
+    SHUTTING_DOWN.load(Ordering::SeqCst)
 }
 
 /// The number of alive threads in the Rust registry (threadkit threads, and entries for other
