@@ -26,8 +26,9 @@ use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
 use crate::ident::get_ident;
+use crate::panic::catch_panic;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
-use crate::thread::{catch_panic, Builder, Thread};
+use crate::thread::{is_shutting_down, register_exit_hook, Builder, Thread};
 
 // ---------------------------------------------------------------------------------------------
 // Future
@@ -1265,15 +1266,15 @@ fn worker(shared: std::sync::Arc<PoolShared>) {
 }
 
 static POOL_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-static GLOBAL_SHUTDOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static POOLS: parking_lot::Mutex<Vec<std::sync::Weak<PoolShared>>> =
     parking_lot::Mutex::new(Vec::new());
 
-/// At program end ([`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads)): stops
-/// every pool taking work, lets the workers finish what is queued, and joins them (CPython's
+/// The exit hook, registered with the thread registry when the first pool is built; runs at
+/// program end ([`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads), which has
+/// already set the registry's "shutting down" flag that `submit` checks): stops every pool
+/// taking work, lets the workers finish what is queued, and joins them (CPython's
 /// `concurrent.futures.thread._python_exit`).
-pub(crate) fn shutdown_all_pools() {
-    GLOBAL_SHUTDOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+fn shutdown_all_pools() {
     let pools: Vec<_> = POOLS.lock().iter().filter_map(|w| w.upgrade()).collect();
     let mut threads = Vec::new();
     for p in &pools {
@@ -1286,11 +1287,6 @@ pub(crate) fn shutdown_all_pools() {
             let _ = t.join();
         }
     }
-}
-
-/// Lets pools take work again in a child process after `fork()`.
-pub(crate) fn pools_after_fork() {
-    GLOBAL_SHUTDOWN.store(false, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// The default `max_workers`: `min(32, cpus + 4)`, as CPython.
@@ -1384,6 +1380,8 @@ impl ExecutorBuilder {
                 broken: None,
             }),
         });
+        static EXIT_HOOK: std::sync::Once = std::sync::Once::new();
+        EXIT_HOOK.call_once(|| register_exit_hook(shutdown_all_pools));
         {
             let mut pools = POOLS.lock();
             pools.retain(|w| w.strong_count() > 0);
@@ -1525,7 +1523,7 @@ impl ThreadPoolExecutor {
         if st.shutdown {
             return Err(SubmitError::Shutdown);
         }
-        if GLOBAL_SHUTDOWN.load(std::sync::atomic::Ordering::SeqCst) {
+        if is_shutting_down() {
             return Err(SubmitError::InterpreterShutdown);
         }
         if self.shared.queue.push(job).is_err() {

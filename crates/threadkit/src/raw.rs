@@ -1,0 +1,36 @@
+//! Core items that exist for the Python bindings (`crates/threadkit-python`): the low-level
+//! steps that the bindings drive themselves because user Python code must run between them, in
+//! a Python frame (Rust never calls user Python code from a thread it owns). A Rust program
+//! does not need them: the types at the crate root do each of these steps for it.
+
+/// Called by the Python bindings (`crates/threadkit-python`) to mark the process as shutting
+/// down when the interpreter exits: from then on thread pools refuse new work
+/// ([`SubmitError::InterpreterShutdown`](crate::SubmitError::InterpreterShutdown)) and
+/// [`register_atexit`](crate::register_atexit) fails. Runs nothing and waits for nothing; a Rust
+/// program gets the same (and the waiting) from
+/// [`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads).
+///
+/// ```
+/// use threadkit::{SubmitError, ThreadPoolExecutor};
+/// let pool = ThreadPoolExecutor::new(1);
+/// threadkit::raw::begin_shutdown();
+/// assert!(threadkit::raw::is_shutting_down());
+/// assert!(matches!(pool.submit(|| ()), Err(SubmitError::InterpreterShutdown)));
+/// assert!(threadkit::register_atexit(|| ()).is_err());
+/// ```
+pub fn begin_shutdown() {
+    crate::thread::begin_shutdown();
+}
+
+/// Called by the Python bindings (`crates/threadkit-python`) to ask whether the process is
+/// shutting down: set by [`begin_shutdown`] or
+/// [`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads), cleared in a child
+/// process after `fork()` by [`reinit_after_fork`](crate::reinit_after_fork). This is the one
+/// "shutting down" flag of the process.
+///
+/// ```
+/// assert!(!threadkit::raw::is_shutting_down());
+/// ```
+pub fn is_shutting_down() -> bool {
+    crate::thread::is_shutting_down()
+}
