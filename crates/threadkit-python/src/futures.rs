@@ -1,6 +1,6 @@
 //! The Rust halves of `threadkit.futures`: [`PyFuture`] (the state of a
 //! `concurrent.futures.Future`, over [`threadkit::Future`]) and [`PyWorkQueue`] (a thread
-//! pool's queue of work and its state, over [`threadkit::WorkQueue`]).
+//! pool's queue of work and its state, over [`threadkit::raw::WorkQueue`]).
 //!
 //! The Python classes in `threadkit/futures.py` run everything that is Python code: the tasks,
 //! the done-callbacks and the `_Waiter` objects that `concurrent.futures.wait` and
@@ -29,7 +29,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
-use threadkit::{Deadline, FutureError, FutureState, Pop};
+use threadkit::raw::{Pop, WorkQueue};
+use threadkit::{Deadline, FutureError, FutureState};
 
 use crate::blocking::{block, wait_deadline};
 use crate::rlock::PyRLock;
@@ -547,7 +548,7 @@ struct Pool {
 /// nor beyond `max_workers`.
 #[pyclass(module = "threadkit._core", name = "WorkQueue", frozen)]
 pub struct PyWorkQueue {
-    queue: threadkit::WorkQueue<Py<PyTuple>>,
+    queue: WorkQueue<Py<PyTuple>>,
     future_type: Py<PyType>,
     max_workers: usize,
     pool: Mutex<Pool>,
@@ -578,7 +579,7 @@ impl PyWorkQueue {
         let no_workers = threadkit::Event::new();
         no_workers.set();
         PyWorkQueue {
-            queue: threadkit::WorkQueue::new(),
+            queue: WorkQueue::new(),
             future_type,
             max_workers,
             pool: Mutex::new(Pool {

@@ -17,6 +17,8 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
+use threadkit::raw::ThreadExt;
+
 use crate::blocking::{block, wait_deadline};
 
 /// One threadkit thread's state: name, daemon flag, identifiers, life state, joiners.
@@ -161,7 +163,7 @@ pub fn get_native_id() -> u64 {
 /// the main thread (also for signal handling in waits).
 #[pyfunction]
 pub fn _after_fork_in_child() {
-    threadkit::reinit_after_fork();
+    threadkit::raw::reinit_after_fork();
     crate::blocking::_set_main_thread_ident(threadkit::get_ident());
 }
 

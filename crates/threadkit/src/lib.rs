@@ -21,6 +21,11 @@
 //! blocking call has a variant that takes a [`Deadline`] and one that also takes an
 //! [`Interrupt`], which the Python bindings use to keep waits interruptible by Ctrl-C.
 //!
+//! Everything public is re-exported here, at the crate root, by one list. The exception is
+//! [`raw`]: the low-level steps that the Python bindings drive themselves (starting a thread
+//! from a Python bootstrap, a barrier's action run in Python, a condition over a Python lock,
+//! a pool whose workers are Python loops). A Rust program does not need them.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use threadkit::{Event, Lock};
@@ -39,32 +44,42 @@
 //! assert!(!lock.locked());
 //! ```
 
-mod sync;
-
-pub mod barrier;
-pub mod condition;
-pub mod deadline;
-pub mod event;
-pub mod futures;
-pub mod ident;
-pub mod lock;
+mod barrier;
+mod condition;
+mod deadline;
+mod event;
+mod futures;
+mod ident;
+mod lock;
 mod panic;
-pub mod queue;
+mod queue;
 pub mod raw;
-pub mod rlock;
-pub mod semaphore;
-pub mod thread;
-pub mod timer;
+mod rlock;
+mod semaphore;
+mod sync;
+mod thread;
+mod timer;
 
-pub use barrier::*;
-pub use condition::*;
+pub use barrier::{Barrier, BarrierError, ZeroPartiesError};
+pub use condition::{Condition, ConditionError, ConditionLock, ConditionOp};
 pub use deadline::{Deadline, Interrupt, Interrupted, NoInterrupt};
-pub use event::*;
-pub use futures::*;
-pub use ident::*;
-pub use lock::*;
-pub use queue::*;
-pub use rlock::*;
-pub use semaphore::*;
-pub use thread::*;
-pub use timer::*;
+pub use event::Event;
+pub use futures::{
+    as_completed, wait, AsCompleted, ExecutorBuilder, Future, FutureError, FutureState,
+    InvalidStateError, MapResults, ReturnWhen, SubmitError, ThreadPoolExecutor, WaitResult,
+    BROKEN_INITIALIZER,
+};
+pub use ident::{get_ident, get_native_id};
+pub use lock::{Lock, LockGuard, ReleaseError};
+pub use queue::{
+    Fifo, GetError, Lifo, LifoQueue, Order, Priority, PriorityQueue, PutError, Queue, SimpleQueue,
+    TaskDoneError,
+};
+pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreError, SemaphoreGuard};
+pub use thread::{
+    active_count, current_thread, default_excepthook, enumerate, main_thread, register_atexit,
+    reset_excepthook, set_excepthook, spawn, wait_for_non_daemon_threads, AtexitError, Builder,
+    DaemonError, ExceptHookArgs, JoinError, JoinHandle, StartError, Thread,
+};
+pub use timer::Timer;

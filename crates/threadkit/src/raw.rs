@@ -2,6 +2,20 @@
 //! steps that the bindings drive themselves because user Python code must run between them, in
 //! a Python frame (Rust never calls user Python code from a thread it owns). A Rust program
 //! does not need them: the types at the crate root do each of these steps for it.
+//!
+//! | Item | What the bindings do with it |
+//! |---|---|
+//! | [`ThreadExt`] | start a `threading.Thread` with `_thread.start_new_thread` and a Python bootstrap |
+//! | [`BarrierExt`], [`Arrival`] | run a `Barrier`'s action in Python between the two halves of a wait |
+//! | [`WaitQueue`], [`WaitTicket`] | wait on a `Condition` over a lock written in Python |
+//! | [`WorkQueue`], [`Pop`] | the queue of a Python `ThreadPoolExecutor`, whose workers are Python loops |
+//! | [`reinit_after_fork`] | reset the thread registry in a child process (`os.register_at_fork`) |
+//! | [`begin_shutdown`], [`is_shutting_down`] | the interpreter-exit flag that pools check |
+
+pub use crate::barrier::{Arrival, BarrierExt};
+pub use crate::condition::{WaitQueue, WaitTicket};
+pub use crate::futures::{Pop, WorkQueue};
+pub use crate::thread::{reinit_after_fork, ThreadExt};
 
 /// Called by the Python bindings (`crates/threadkit-python`) to mark the process as shutting
 /// down when the interpreter exits: from then on thread pools refuse new work
@@ -25,7 +39,7 @@ pub fn begin_shutdown() {
 /// Called by the Python bindings (`crates/threadkit-python`) to ask whether the process is
 /// shutting down: set by [`begin_shutdown`] or
 /// [`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads), cleared in a child
-/// process after `fork()` by [`reinit_after_fork`](crate::reinit_after_fork). This is the one
+/// process after `fork()` by [`reinit_after_fork`]. This is the one
 /// "shutting down" flag of the process.
 ///
 /// ```

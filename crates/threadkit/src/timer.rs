@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, NoInterrupt};
 use crate::sync::{Arc, Condvar, Mutex};
-use crate::thread::{spawn_thread, JoinError, StartError, Thread};
+use crate::thread::{spawn_thread, JoinError, StartError, Thread, ThreadExt};
 
 type Task = Box<dyn FnOnce() + Send + 'static>;
 

@@ -514,7 +514,7 @@ fn stress_many_submitters_every_future_completes_once() {
 
 #[test]
 fn work_queue_for_external_workers() {
-    use threadkit::{Pop, WorkQueue};
+    use threadkit::raw::{Pop, WorkQueue};
     let q = Arc::new(WorkQueue::new());
     let workers: Vec<_> = (0..4)
         .map(|_| {

@@ -3,9 +3,14 @@
 //!
 //! The pieces are usable on their own: a [`Future<T>`] is a result slot with CPython's state
 //! machine (`PENDING`, `RUNNING`, `CANCELLED`, `CANCELLED_AND_NOTIFIED`, `FINISHED`), and a
-//! [`WorkQueue<I>`] is a closable queue of opaque items with the pool's idle-worker count.
-//! Neither calls user code except a future's done-callbacks, which a caller that must not run
-//! foreign code here (the Python bindings) simply does not register.
+//! [`WorkQueue<I>`] (in [`crate::raw`]) is a closable queue of opaque items with the pool's
+//! idle-worker count. Neither calls user code except a future's done-callbacks, which a caller
+//! that must not run foreign code here (the Python bindings) simply does not register.
+//!
+//! The module follows CPython's split of the same material: `future` and `wait` are
+//! `concurrent.futures._base` (the future, `wait`, `as_completed`), `work_queue` and `pool` are
+//! `concurrent.futures.thread`. The pool depends on the thread registry (its workers are
+//! threadkit threads, its exit hook is registered there), never the other way round.
 //!
 //! ```
 //! use threadkit::ThreadPoolExecutor;

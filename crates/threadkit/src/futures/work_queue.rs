@@ -8,8 +8,11 @@ use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// What [`WorkQueue::pop_interruptible`] got.
 ///
+/// Used by the Python bindings (`crates/threadkit-python`) to tell a pool worker what to do next.
+///
 /// ```
-/// use threadkit::{Deadline, Pop, WorkQueue};
+/// use threadkit::raw::{Pop, WorkQueue};
+/// use threadkit::Deadline;
 /// let q = WorkQueue::new();
 /// q.push(1).unwrap();
 /// assert_eq!(q.pop_until(Deadline::now()), Pop::Item(1));
@@ -36,8 +39,12 @@ struct WqState<I> {
 /// still hands out what it holds, then reports [`Pop::Closed`]), with the count of idle workers
 /// (CPython's `_idle_semaphore`) that decides whether a submit starts a new worker.
 ///
+/// Used by the Python bindings (`crates/threadkit-python`) as the queue of a Python
+/// `ThreadPoolExecutor`, whose workers are Python loops (tasks run in Python frames); the Rust
+/// [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) uses it the same way with Rust closures.
+///
 /// ```
-/// use threadkit::WorkQueue;
+/// use threadkit::raw::WorkQueue;
 /// let q = WorkQueue::new();
 /// q.push("job").unwrap();
 /// q.close();
@@ -61,7 +68,7 @@ impl<I> WorkQueue<I> {
     /// An empty, open queue with no idle workers.
     ///
     /// ```
-    /// let q: threadkit::WorkQueue<u8> = threadkit::WorkQueue::new();
+    /// let q: threadkit::raw::WorkQueue<u8> = threadkit::raw::WorkQueue::new();
     /// assert!(q.is_empty());
     /// ```
     pub fn new() -> Self {
@@ -81,7 +88,7 @@ impl<I> WorkQueue<I> {
     /// Gives the item back if the queue is closed.
     ///
     /// ```
-    /// let q = threadkit::WorkQueue::new();
+    /// let q = threadkit::raw::WorkQueue::new();
     /// q.push(1).unwrap();
     /// assert_eq!(q.len(), 1);
     /// ```
@@ -99,7 +106,7 @@ impl<I> WorkQueue<I> {
     /// Takes the oldest item without blocking.
     ///
     /// ```
-    /// let q = threadkit::WorkQueue::new();
+    /// let q = threadkit::raw::WorkQueue::new();
     /// assert_eq!(q.try_pop(), None);
     /// q.push(2).unwrap();
     /// assert_eq!(q.try_pop(), Some(2));
@@ -111,7 +118,7 @@ impl<I> WorkQueue<I> {
     /// Blocks for the oldest item; `None` once the queue is closed and empty.
     ///
     /// ```
-    /// let q = threadkit::WorkQueue::new();
+    /// let q = threadkit::raw::WorkQueue::new();
     /// q.push(3).unwrap();
     /// assert_eq!(q.pop(), Some(3));
     /// ```
@@ -125,8 +132,9 @@ impl<I> WorkQueue<I> {
     /// Waits until `deadline` at most for an item.
     ///
     /// ```
-    /// use threadkit::{Deadline, Pop};
-    /// let q: threadkit::WorkQueue<()> = threadkit::WorkQueue::new();
+    /// use threadkit::raw::Pop;
+    /// use threadkit::Deadline;
+    /// let q: threadkit::raw::WorkQueue<()> = threadkit::raw::WorkQueue::new();
     /// assert_eq!(q.pop_until(Deadline::now()), Pop::TimedOut);
     /// ```
     pub fn pop_until(&self, deadline: Deadline) -> Pop<I> {
@@ -138,8 +146,9 @@ impl<I> WorkQueue<I> {
     /// give up.
     ///
     /// ```
-    /// use threadkit::{Deadline, NoInterrupt, Pop};
-    /// let q = threadkit::WorkQueue::new();
+    /// use threadkit::raw::Pop;
+    /// use threadkit::{Deadline, NoInterrupt};
+    /// let q = threadkit::raw::WorkQueue::new();
     /// q.push('a').unwrap();
     /// assert_eq!(q.pop_interruptible(Deadline::never(), &mut NoInterrupt), Ok(Pop::Item('a')));
     /// ```
@@ -165,7 +174,7 @@ impl<I> WorkQueue<I> {
     /// Closes the queue: no more pushes; workers drain it, then get [`Pop::Closed`].
     ///
     /// ```
-    /// let q: threadkit::WorkQueue<()> = threadkit::WorkQueue::new();
+    /// let q: threadkit::raw::WorkQueue<()> = threadkit::raw::WorkQueue::new();
     /// q.close();
     /// assert!(q.is_closed());
     /// ```
@@ -177,7 +186,7 @@ impl<I> WorkQueue<I> {
     /// Whether [`WorkQueue::close`] was called.
     ///
     /// ```
-    /// assert!(!threadkit::WorkQueue::<()>::new().is_closed());
+    /// assert!(!threadkit::raw::WorkQueue::<()>::new().is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
         self.state.lock().closed
@@ -186,7 +195,7 @@ impl<I> WorkQueue<I> {
     /// Removes and returns every queued item (for `shutdown(cancel_futures=True)`).
     ///
     /// ```
-    /// let q = threadkit::WorkQueue::new();
+    /// let q = threadkit::raw::WorkQueue::new();
     /// q.push(1).unwrap();
     /// q.push(2).unwrap();
     /// assert_eq!(q.drain(), [1, 2]);
@@ -199,7 +208,7 @@ impl<I> WorkQueue<I> {
     /// The number of queued items.
     ///
     /// ```
-    /// assert_eq!(threadkit::WorkQueue::<()>::new().len(), 0);
+    /// assert_eq!(threadkit::raw::WorkQueue::<()>::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.state.lock().items.len()
@@ -208,7 +217,7 @@ impl<I> WorkQueue<I> {
     /// Whether no item is queued.
     ///
     /// ```
-    /// assert!(threadkit::WorkQueue::<()>::new().is_empty());
+    /// assert!(threadkit::raw::WorkQueue::<()>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -217,7 +226,7 @@ impl<I> WorkQueue<I> {
     /// A worker finished an item and is idle again (CPython's `_idle_semaphore.release()`).
     ///
     /// ```
-    /// let q: threadkit::WorkQueue<()> = threadkit::WorkQueue::new();
+    /// let q: threadkit::raw::WorkQueue<()> = threadkit::raw::WorkQueue::new();
     /// q.release_idle();
     /// assert!(q.try_acquire_idle());
     /// assert!(!q.try_acquire_idle());
@@ -230,7 +239,7 @@ impl<I> WorkQueue<I> {
     /// true means an idle worker will take the new item, so no thread need be started.
     ///
     /// ```
-    /// assert!(!threadkit::WorkQueue::<()>::new().try_acquire_idle());
+    /// assert!(!threadkit::raw::WorkQueue::<()>::new().try_acquire_idle());
     /// ```
     pub fn try_acquire_idle(&self) -> bool {
         let mut n = self.idle.load(Ordering::Acquire);
@@ -249,7 +258,7 @@ impl<I> WorkQueue<I> {
     /// Resets the queue for a child process after `fork()`: empty, open, no idle workers.
     ///
     /// ```
-    /// let q = threadkit::WorkQueue::new();
+    /// let q = threadkit::raw::WorkQueue::new();
     /// q.push(1).unwrap();
     /// q.close();
     /// q.reinit_after_fork();

@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::panic;
 
 use super::registry::{call_excepthook, ExceptHookArgs};
-use super::{StartError, Thread};
+use super::{StartError, Thread, ThreadExt};
 use crate::panic::catch_panic;
 
 /// Configures and starts a threadkit thread: Python's `Thread(name=..., daemon=...).start()`.
@@ -92,7 +92,7 @@ impl Builder {
     }
 }
 
-/// Starts `thread` (made by [`Thread::new_unstarted`]) running `f`; returns once it is
+/// Starts `thread` (made by [`ThreadExt::new_unstarted`]) running `f`; returns once it is
 /// registered.
 pub(crate) fn spawn_thread<F, T>(
     thread: Thread,

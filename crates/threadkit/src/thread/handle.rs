@@ -98,31 +98,11 @@ impl Thread {
         }
     }
 
-    /// A new, not yet started thread: Python's `Thread.__init__`. `name` defaults to `Thread-N`
-    /// (one global counter, as CPython), `daemon` to the calling thread's flag.
-    ///
-    /// Start it with [`Thread::mark_started`] from inside the new OS thread (the low-level way,
-    /// used by the Python bindings), or let [`Builder::spawn`] make one.
-    ///
-    /// ```
-    /// use threadkit::Thread;
-    /// let t = Thread::new_unstarted(Some("job".into()), Some(true));
-    /// assert_eq!(t.name(), "job");
-    /// assert!(t.is_daemon());
-    /// assert!(!t.is_started() && !t.is_alive());
-    /// assert!(Thread::new_unstarted(None, None).name().starts_with("Thread-"));
-    /// ```
-    pub fn new_unstarted(name: Option<String>, daemon: Option<bool>) -> Thread {
-        let name = name.unwrap_or_else(|| new_name("Thread"));
-        let daemon = daemon.unwrap_or_else(|| current_thread().is_daemon());
-        Thread::with(name, daemon, NORMAL, NEW)
-    }
-
     /// The thread's name.
     ///
     /// ```
-    /// let t = threadkit::Thread::new_unstarted(Some("a".into()), None);
-    /// assert_eq!(t.name(), "a");
+    /// let h = threadkit::Builder::new().name("a").spawn(|| ()).unwrap();
+    /// assert_eq!(h.thread().name(), "a");
     /// ```
     pub fn name(&self) -> String {
         self.inner.name.lock().clone()
@@ -131,9 +111,9 @@ impl Thread {
     /// Renames the thread (any time, as in Python).
     ///
     /// ```
-    /// let t = threadkit::Thread::new_unstarted(None, None);
+    /// let t = threadkit::current_thread();
     /// t.set_name("renamed");
-    /// assert_eq!(t.name(), "renamed");
+    /// assert_eq!(threadkit::current_thread().name(), "renamed");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
         *self.inner.name.lock() = name.into();
@@ -144,7 +124,8 @@ impl Thread {
     /// ```
     /// let me = threadkit::current_thread();
     /// assert_eq!(me.ident(), Some(threadkit::get_ident()));
-    /// assert_eq!(threadkit::Thread::new_unstarted(None, None).ident(), None);
+    /// let timer = threadkit::Timer::new(std::time::Duration::ZERO, || ());
+    /// assert_eq!(timer.thread().ident(), None); // not started
     /// ```
     pub fn ident(&self) -> Option<u64> {
         match self.inner.ident.load(Ordering::Acquire) {
@@ -170,8 +151,9 @@ impl Thread {
     /// thread.
     ///
     /// ```
-    /// let a = threadkit::Thread::new_unstarted(None, None);
-    /// assert_ne!(a.serial(), threadkit::Thread::new_unstarted(None, None).serial());
+    /// let a = threadkit::current_thread();
+    /// let b = threadkit::spawn(threadkit::current_thread).join().unwrap();
+    /// assert_ne!(a.serial(), b.serial());
     /// assert_eq!(a.serial(), a.clone().serial());
     /// ```
     pub fn serial(&self) -> u64 {
@@ -179,11 +161,12 @@ impl Thread {
     }
 
     /// Whether this is a daemon thread: one that does not keep
-    /// [`wait_for_non_daemon_threads`] waiting.
+    /// [`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads) waiting.
     ///
     /// ```
-    /// let t = threadkit::Thread::new_unstarted(None, Some(true));
-    /// assert!(t.is_daemon());
+    /// let h = threadkit::Builder::new().daemon(true).spawn(|| ()).unwrap();
+    /// assert!(h.thread().is_daemon());
+    /// assert!(!threadkit::main_thread().is_daemon());
     /// ```
     pub fn is_daemon(&self) -> bool {
         self.inner.daemon.load(Ordering::Relaxed)
@@ -195,7 +178,8 @@ impl Thread {
     /// [`DaemonError`] if the thread was started.
     ///
     /// ```
-    /// let t = threadkit::Thread::new_unstarted(None, Some(false));
+    /// let timer = threadkit::Timer::new(std::time::Duration::ZERO, || ());
+    /// let t = timer.thread(); // not started yet
     /// t.set_daemon(true).unwrap();
     /// assert!(t.is_daemon());
     /// ```
@@ -230,7 +214,7 @@ impl Thread {
         self.inner.state.load(Ordering::Acquire) == STARTED
     }
 
-    /// Whether this is the main thread's entry (see [`main_thread`]).
+    /// Whether this is the main thread's entry (see [`main_thread`](crate::main_thread)).
     ///
     /// ```
     /// assert!(threadkit::main_thread().is_main());
@@ -240,7 +224,7 @@ impl Thread {
     }
 
     /// Whether this is a dummy entry: a thread threadkit did not start, registered by
-    /// [`current_thread`] (CPython's `_DummyThread`).
+    /// [`current_thread`](crate::current_thread) (CPython's `_DummyThread`).
     ///
     /// ```
     /// let t = std::thread::spawn(threadkit::current_thread).join().unwrap();
@@ -249,117 +233,6 @@ impl Thread {
     /// ```
     pub fn is_dummy(&self) -> bool {
         self.inner.kind.load(Ordering::Relaxed) == DUMMY
-    }
-
-    /// Claims an unstarted thread for starting, before its OS thread exists: Python's `start()`
-    /// does this first, so that a second `start()` fails and the daemon flag is fixed from now
-    /// on. The new OS thread then calls [`Thread::mark_started`]; if the OS thread cannot be
-    /// created, [`Thread::release_claim`] makes the thread startable again.
-    ///
-    /// # Errors
-    /// [`StartError::AlreadyStarted`] if the thread was claimed or started before.
-    ///
-    /// ```
-    /// use threadkit::{StartError, Thread};
-    /// let t = Thread::new_unstarted(None, Some(false));
-    /// t.claim_start().unwrap();
-    /// assert!(matches!(t.claim_start(), Err(StartError::AlreadyStarted)));
-    /// assert!(t.set_daemon(true).is_err());
-    /// assert!(!t.is_started());
-    /// t.release_claim();
-    /// t.claim_start().unwrap();
-    /// ```
-    pub fn claim_start(&self) -> Result<(), StartError> {
-        self.inner
-            .state
-            .compare_exchange(NEW, STARTING, Ordering::AcqRel, Ordering::Acquire)
-            .map(|_| ())
-            .map_err(|_| StartError::AlreadyStarted)
-    }
-
-    /// Gives back a claim made by [`Thread::claim_start`] whose OS thread could not be created:
-    /// the thread is unstarted again. Does nothing if the thread is not claimed.
-    ///
-    /// ```
-    /// let t = threadkit::Thread::new_unstarted(None, None);
-    /// t.release_claim(); // not claimed: nothing happens
-    /// t.claim_start().unwrap();
-    /// t.release_claim();
-    /// assert!(t.set_daemon(true).is_ok());
-    /// ```
-    pub fn release_claim(&self) {
-        let _ =
-            self.inner
-                .state
-                .compare_exchange(STARTING, NEW, Ordering::AcqRel, Ordering::Acquire);
-    }
-
-    /// Records the calling OS thread as this thread: its ident and native id, the registry
-    /// entry (so [`enumerate`] lists it), and [`current_thread`]. Call it first thing in the new
-    /// thread; wakes [`Thread::wait_started`].
-    ///
-    /// # Errors
-    /// [`StartError::AlreadyStarted`] if it was started before.
-    ///
-    /// ```
-    /// use threadkit::Thread;
-    /// let t = Thread::new_unstarted(Some("low-level".into()), Some(false));
-    /// let t2 = t.clone();
-    /// let os = std::thread::spawn(move || {
-    ///     t2.mark_started().unwrap();
-    ///     assert_eq!(threadkit::current_thread(), t2);
-    ///     t2.mark_finished();
-    /// });
-    /// t.wait_started();
-    /// t.join().unwrap();
-    /// assert!(!t.is_alive());
-    /// os.join().unwrap();
-    /// ```
-    pub fn mark_started(&self) -> Result<(), StartError> {
-        {
-            let _g = self.inner.lock.lock();
-            let s = self.inner.state.load(Ordering::Acquire);
-            if s != NEW && s != STARTING {
-                return Err(StartError::AlreadyStarted);
-            }
-            self.inner.ident.store(get_ident(), Ordering::Release);
-            self.inner
-                .native_id
-                .store(get_native_id(), Ordering::Release);
-            {
-                let mut reg = registry().lock();
-                reg.threads.push(self.clone());
-                self.inner.state.store(STARTED, Ordering::Release);
-            }
-            self.inner.cv.notify_all();
-        }
-        let _ = CURRENT.try_with(|c| {
-            let old = c.slot.replace(Some(self.clone()));
-            if let Some(old) = old {
-                if old != *self {
-                    old.finish();
-                }
-            }
-        });
-        Ok(())
-    }
-
-    /// Ends the thread: unregisters it, makes it not alive, wakes its joiners. Call it last thing
-    /// in the thread (it is idempotent; a thread started by [`Builder::spawn`] does it itself).
-    ///
-    /// ```
-    /// let t = threadkit::Thread::new_unstarted(None, None);
-    /// t.mark_finished();
-    /// assert!(!t.is_alive());
-    /// ```
-    pub fn mark_finished(&self) {
-        let _ = CURRENT.try_with(|c| {
-            let mine = c.slot.borrow().as_ref() == Some(self);
-            if mine {
-                c.slot.replace(None);
-            }
-        });
-        self.finish();
     }
 
     pub(super) fn finish(&self) {
@@ -373,51 +246,6 @@ impl Thread {
             self.inner.state.store(FINISHED, Ordering::Release);
         }
         self.inner.cv.notify_all();
-    }
-
-    /// Blocks until the thread has been started (by [`Thread::mark_started`]).
-    ///
-    /// ```
-    /// let h = threadkit::spawn(|| ());
-    /// h.thread().wait_started();
-    /// assert!(h.thread().is_started());
-    /// ```
-    pub fn wait_started(&self) {
-        let r = self.wait_started_interruptible(Deadline::never(), &mut NoInterrupt);
-        debug_assert_eq!(r, Ok(true));
-    }
-
-    /// Waits until the thread has been started, or `deadline`, asking `interrupt` whether to
-    /// give up. `Ok(false)` is a timeout.
-    ///
-    /// ```
-    /// use threadkit::{Deadline, NoInterrupt, Thread};
-    /// let t = Thread::new_unstarted(None, None);
-    /// assert_eq!(t.wait_started_interruptible(Deadline::now(), &mut NoInterrupt), Ok(false));
-    /// ```
-    pub fn wait_started_interruptible(
-        &self,
-        deadline: Deadline,
-        interrupt: &mut dyn Interrupt,
-    ) -> Result<bool, Interrupted> {
-        if self.is_started() {
-            return Ok(true);
-        }
-        let g = self.inner.lock.lock();
-        let (g, outcome) = wait_while(
-            &self.inner.lock,
-            &self.inner.cv,
-            g,
-            deadline,
-            interrupt,
-            |_| self.inner.state.load(Ordering::Acquire) < STARTED,
-        );
-        drop(g);
-        match outcome {
-            WaitOutcome::Ready => Ok(true),
-            WaitOutcome::TimedOut => Ok(false),
-            WaitOutcome::Interrupted => Err(Interrupted),
-        }
     }
 
     /// Waits for the thread to finish.
@@ -521,4 +349,261 @@ impl fmt::Debug for Thread {
         }
         d.finish()
     }
+}
+
+/// The steps of a thread's life that the Python bindings drive themselves: they start the OS
+/// thread with `_thread.start_new_thread` and run a Python bootstrap in it (so that no Rust frame
+/// is below user code), which calls [`ThreadExt::mark_started`] first and
+/// [`ThreadExt::mark_finished`] last, on a handle made by [`ThreadExt::new_unstarted`]. Joins,
+/// `is_alive` and [`enumerate`](crate::enumerate) then work as for a thread of
+/// [`Builder::spawn`](crate::Builder::spawn), which does these steps itself.
+///
+/// Implemented for [`Thread`] only.
+///
+/// ```
+/// use threadkit::raw::ThreadExt;
+/// use threadkit::Thread;
+///
+/// let t = Thread::new_unstarted(Some("low-level".into()), Some(false));
+/// t.claim_start().unwrap();
+/// let t2 = t.clone();
+/// let os = std::thread::spawn(move || {
+///     t2.mark_started().unwrap();
+///     assert_eq!(threadkit::current_thread(), t2);
+///     t2.mark_finished();
+/// });
+/// t.wait_started();
+/// t.join().unwrap();
+/// os.join().unwrap();
+/// assert!(!t.is_alive());
+/// ```
+pub trait ThreadExt: sealed::Sealed {
+    /// A new, not yet started thread: Python's `Thread.__init__`. `name` defaults to `Thread-N`
+    /// (one global counter, as CPython), `daemon` to the calling thread's flag.
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) to make the state behind a
+    /// new `threading.Thread`.
+    ///
+    /// Start it with [`ThreadExt::mark_started`] from inside the new OS thread (the low-level way,
+    /// used by the Python bindings), or let [`Builder::spawn`](crate::Builder::spawn) make one.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// use threadkit::Thread;
+    /// let t = Thread::new_unstarted(Some("job".into()), Some(true));
+    /// assert_eq!(t.name(), "job");
+    /// assert!(t.is_daemon());
+    /// assert!(!t.is_started() && !t.is_alive());
+    /// assert!(Thread::new_unstarted(None, None).name().starts_with("Thread-"));
+    /// ```
+    fn new_unstarted(name: Option<String>, daemon: Option<bool>) -> Thread;
+
+    /// Claims an unstarted thread for starting, before its OS thread exists: Python's `start()`
+    /// does this first, so that a second `start()` fails and the daemon flag is fixed from now
+    /// on. The new OS thread then calls [`ThreadExt::mark_started`]; if the OS thread cannot be
+    /// created, [`ThreadExt::release_claim`] makes the thread startable again.
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) at the start of `Thread.start()`.
+    ///
+    /// # Errors
+    /// [`StartError::AlreadyStarted`] if the thread was claimed or started before.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// use threadkit::{StartError, Thread};
+    /// let t = Thread::new_unstarted(None, Some(false));
+    /// t.claim_start().unwrap();
+    /// assert!(matches!(t.claim_start(), Err(StartError::AlreadyStarted)));
+    /// assert!(t.set_daemon(true).is_err());
+    /// assert!(!t.is_started());
+    /// t.release_claim();
+    /// t.claim_start().unwrap();
+    /// ```
+    fn claim_start(&self) -> Result<(), StartError>;
+
+    /// Gives back a claim made by [`ThreadExt::claim_start`] whose OS thread could not be created:
+    /// the thread is unstarted again. Does nothing if the thread is not claimed.
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) when `_thread.start_new_thread`
+    /// failed.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// let t = threadkit::Thread::new_unstarted(None, None);
+    /// t.release_claim(); // not claimed: nothing happens
+    /// t.claim_start().unwrap();
+    /// t.release_claim();
+    /// assert!(t.set_daemon(true).is_ok());
+    /// ```
+    fn release_claim(&self);
+
+    /// Records the calling OS thread as this thread: its ident and native id, the registry
+    /// entry (so [`enumerate`](crate::enumerate) lists it), and [`current_thread`](crate::current_thread). Call it first thing in the new
+    /// thread; wakes [`ThreadExt::wait_started`].
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) first thing in the Python
+    /// bootstrap of a new thread.
+    ///
+    /// # Errors
+    /// [`StartError::AlreadyStarted`] if it was started before.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// use threadkit::Thread;
+    /// let t = Thread::new_unstarted(Some("low-level".into()), Some(false));
+    /// let t2 = t.clone();
+    /// let os = std::thread::spawn(move || {
+    ///     t2.mark_started().unwrap();
+    ///     assert_eq!(threadkit::current_thread(), t2);
+    ///     t2.mark_finished();
+    /// });
+    /// t.wait_started();
+    /// t.join().unwrap();
+    /// assert!(!t.is_alive());
+    /// os.join().unwrap();
+    /// ```
+    fn mark_started(&self) -> Result<(), StartError>;
+
+    /// Ends the thread: unregisters it, makes it not alive, wakes its joiners. Call it last thing
+    /// in the thread (it is idempotent; a thread started by [`Builder::spawn`](crate::Builder::spawn) does it itself).
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) last thing in the Python
+    /// bootstrap of a thread.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// let t = threadkit::Thread::new_unstarted(None, None);
+    /// t.mark_finished();
+    /// assert!(!t.is_alive());
+    /// ```
+    fn mark_finished(&self);
+
+    /// Blocks until the thread has been started (by [`ThreadExt::mark_started`]).
+    ///
+    /// Called (in its interruptible form) by the Python bindings (`crates/threadkit-python`) in
+    /// `Thread.start()`, which returns once the new thread runs.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// let h = threadkit::spawn(|| ());
+    /// h.thread().wait_started();
+    /// assert!(h.thread().is_started());
+    /// ```
+    fn wait_started(&self);
+
+    /// Waits until the thread has been started, or `deadline`, asking `interrupt` whether to
+    /// give up. `Ok(false)` is a timeout.
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) in `Thread.start()`, so that
+    /// Ctrl-C can stop the wait on the main thread.
+    ///
+    /// ```
+    /// use threadkit::raw::ThreadExt;
+    /// use threadkit::{Deadline, NoInterrupt, Thread};
+    /// let t = Thread::new_unstarted(None, None);
+    /// assert_eq!(t.wait_started_interruptible(Deadline::now(), &mut NoInterrupt), Ok(false));
+    /// ```
+    fn wait_started_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted>;
+}
+
+impl ThreadExt for Thread {
+    fn new_unstarted(name: Option<String>, daemon: Option<bool>) -> Thread {
+        let name = name.unwrap_or_else(|| new_name("Thread"));
+        let daemon = daemon.unwrap_or_else(|| current_thread().is_daemon());
+        Thread::with(name, daemon, NORMAL, NEW)
+    }
+
+    fn claim_start(&self) -> Result<(), StartError> {
+        self.inner
+            .state
+            .compare_exchange(NEW, STARTING, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(|_| StartError::AlreadyStarted)
+    }
+
+    fn release_claim(&self) {
+        let _ =
+            self.inner
+                .state
+                .compare_exchange(STARTING, NEW, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    fn mark_started(&self) -> Result<(), StartError> {
+        {
+            let _g = self.inner.lock.lock();
+            let s = self.inner.state.load(Ordering::Acquire);
+            if s != NEW && s != STARTING {
+                return Err(StartError::AlreadyStarted);
+            }
+            self.inner.ident.store(get_ident(), Ordering::Release);
+            self.inner
+                .native_id
+                .store(get_native_id(), Ordering::Release);
+            {
+                let mut reg = registry().lock();
+                reg.threads.push(self.clone());
+                self.inner.state.store(STARTED, Ordering::Release);
+            }
+            self.inner.cv.notify_all();
+        }
+        let _ = CURRENT.try_with(|c| {
+            let old = c.slot.replace(Some(self.clone()));
+            if let Some(old) = old {
+                if old != *self {
+                    old.finish();
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn mark_finished(&self) {
+        let _ = CURRENT.try_with(|c| {
+            let mine = c.slot.borrow().as_ref() == Some(self);
+            if mine {
+                c.slot.replace(None);
+            }
+        });
+        self.finish();
+    }
+
+    fn wait_started(&self) {
+        let r = self.wait_started_interruptible(Deadline::never(), &mut NoInterrupt);
+        debug_assert_eq!(r, Ok(true));
+    }
+
+    fn wait_started_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        if self.is_started() {
+            return Ok(true);
+        }
+        let g = self.inner.lock.lock();
+        let (g, outcome) = wait_while(
+            &self.inner.lock,
+            &self.inner.cv,
+            g,
+            deadline,
+            interrupt,
+            |_| self.inner.state.load(Ordering::Acquire) < STARTED,
+        );
+        drop(g);
+        match outcome {
+            WaitOutcome::Ready => Ok(true),
+            WaitOutcome::TimedOut => Ok(false),
+            WaitOutcome::Interrupted => Err(Interrupted),
+        }
+    }
+}
+
+mod sealed {
+    /// Keeps [`ThreadExt`](super::ThreadExt) implemented by [`Thread`](super::Thread) only.
+    pub trait Sealed {}
+    impl Sealed for super::Thread {}
 }

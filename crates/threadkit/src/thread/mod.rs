@@ -8,9 +8,15 @@
 //! `_MainThread` and `_DummyThread`.
 //!
 //! The registry can also be driven without [`Builder::spawn`]: a thread started by other means
-//! (the Python bindings start theirs with `_thread.start_new_thread`) calls
-//! [`Thread::mark_started`] first thing and [`Thread::mark_finished`] last, on a handle made
-//! by [`Thread::new_unstarted`]; joins, `is_alive`, `enumerate` then work the same.
+//! (the Python bindings start theirs with `_thread.start_new_thread`) goes through the steps of
+//! [`raw::ThreadExt`](crate::raw::ThreadExt) itself; joins, `is_alive`, `enumerate` then work
+//! the same.
+//!
+//! The module is in three parts: `handle` (the [`Thread`] handle and its life state),
+//! `registry` (the alive threads, program exit and its "shutting down" flag, the reset after
+//! `fork()`, the excepthook) and `builder` (starting a thread from Rust). It depends on no other
+//! part of the crate above the primitives: what must happen at exit elsewhere (the thread pool's
+//! shutdown) is a hook registered with the registry.
 //!
 //! Rust ends the process when `main` returns, daemon or not; call
 //! [`wait_for_non_daemon_threads`] at the end of `main` to get Python's exit semantics.
@@ -34,7 +40,7 @@ mod registry;
 
 pub(crate) use builder::spawn_thread;
 pub use builder::{spawn, Builder, JoinHandle};
-pub use handle::Thread;
+pub use handle::{Thread, ThreadExt};
 pub use registry::{
     active_count, current_thread, default_excepthook, enumerate, main_thread, register_atexit,
     reinit_after_fork, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
@@ -50,10 +56,10 @@ use crate::deadline::Interrupted;
 /// Why joining a thread failed. The messages are CPython's.
 ///
 /// ```
-/// use threadkit::{current_thread, JoinError, Thread};
+/// use threadkit::{current_thread, JoinError, Timer};
 /// assert_eq!(current_thread().join(), Err(JoinError::CurrentThread));
-/// let t = Thread::new_unstarted(None, None);
-/// assert_eq!(t.join(), Err(JoinError::NotStarted));
+/// let t = Timer::new(std::time::Duration::ZERO, || ()); // its thread is not started yet
+/// assert_eq!(t.thread().join(), Err(JoinError::NotStarted));
 /// assert_eq!(JoinError::NotStarted.to_string(), "cannot join thread before it is started");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,7 +71,7 @@ pub enum JoinError {
     /// The thread is a dummy entry for a thread threadkit did not start
     /// (Python: `RuntimeError('cannot join a dummy thread')`).
     Dummy,
-    /// An [`Interrupt`] stopped the wait.
+    /// An [`Interrupt`](crate::Interrupt) stopped the wait.
     Interrupted,
 }
 
@@ -91,12 +97,12 @@ impl From<Interrupted> for JoinError {
 /// Why starting a thread failed.
 ///
 /// ```
-/// use threadkit::{StartError, Thread};
-/// let t = Thread::new_unstarted(None, None);
-/// let h = threadkit::Builder::new().spawn(|| ()).unwrap();
-/// assert!(matches!(h.thread().mark_started(), Err(StartError::AlreadyStarted)));
+/// use threadkit::{StartError, Timer};
+/// let t = Timer::new(std::time::Duration::ZERO, || ());
+/// t.start().unwrap();
+/// assert!(matches!(t.start(), Err(StartError::AlreadyStarted)));
 /// assert_eq!(StartError::AlreadyStarted.to_string(), "threads can only be started once");
-/// # drop(t);
+/// t.join().unwrap();
 /// ```
 #[derive(Debug)]
 pub enum StartError {

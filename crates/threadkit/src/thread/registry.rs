@@ -284,10 +284,13 @@ pub fn wait_for_non_daemon_threads() {
 /// it becomes the main thread (CPython's `threading._after_fork`). Other threads' handles read
 /// as finished; exit callbacks and the shutdown flag are cleared.
 ///
+/// Called by the Python bindings (`crates/threadkit-python`) in a child process, from
+/// `os.register_at_fork(after_in_child=...)`.
+///
 /// ```
 /// // Without a fork this still makes the caller the only registered thread.
 /// let h = std::thread::spawn(|| {
-///     threadkit::reinit_after_fork();
+///     threadkit::raw::reinit_after_fork();
 ///     let me = threadkit::current_thread();
 ///     (me.is_main(), threadkit::active_count(), me == threadkit::main_thread())
 /// });
