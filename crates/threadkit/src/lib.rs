@@ -19,7 +19,24 @@
 //! Names follow Python's (`acquire`, `release`, `wait`, `notify_all`, `task_done`...), with Rust
 //! types: [`std::time::Duration`] timeouts, [`Result`] errors, guards where they fit. Every
 //! blocking call has a variant that takes a [`Deadline`] and one that also takes an
-//! [`Interrupt`], which the Python bindings use to keep waits interruptible by Ctrl-C.
+//! [`Interrupt`] (`*_interruptible`, or `next_interruptible` on the iterators of
+//! [`as_completed`] and [`ThreadPoolExecutor::map`]), which the Python bindings use to keep waits
+//! interruptible by Ctrl-C. These block without an interruptible variant:
+//!
+//! - [`wait_for_non_daemon_threads`] (join the threads of [`enumerate`] with
+//!   [`Thread::join_interruptible`] for an interruptible exit);
+//! - [`JoinHandle::join`], which takes the thread's value (wait first with
+//!   [`Thread::join_interruptible`] through the handle; the value follows promptly);
+//! - [`Builder::spawn`], [`spawn`] and [`Timer::start`], which wait only until the new thread
+//!   has registered;
+//! - dropping a [`ThreadPoolExecutor`], which shuts it down and waits for its workers (once
+//!   [`ThreadPoolExecutor::shutdown_interruptible`] returned `Ok(true)`, the drop has nothing
+//!   to wait for);
+//! - the guard methods ([`Lock::lock`], [`RLock::lock`], [`Semaphore::acquire_guard`]...): the
+//!   plain `acquire_interruptible` is there for each;
+//! - taking a lock back at the end of a condition wait ([`RLock::acquire_restore`],
+//!   [`ConditionLock::acquire_restore`]), as in CPython: an interrupted
+//!   [`Condition::wait_interruptible`] still returns holding the lock.
 //!
 //! [`SpinWait`] is the spin-then-sleep policy that the Python bindings' thread pool uses for its
 //! hand-offs (a waiter that expects its condition within microseconds spins briefly before it
@@ -70,7 +87,7 @@ pub use condition::{Condition, ConditionError, ConditionLock, ConditionOp};
 pub use deadline::{Deadline, Interrupt, Interrupted, NoInterrupt};
 pub use event::Event;
 pub use futures::{
-    as_completed, wait, AsCompleted, ExecutorBuilder, Future, FutureError,
+    as_completed, wait, wait_interruptible, AsCompleted, ExecutorBuilder, Future, FutureError,
     FutureState, InvalidStateError, MapResults, ReturnWhen, SubmitError, ThreadPoolExecutor,
     WaitResult, BROKEN_INITIALIZER,
 };

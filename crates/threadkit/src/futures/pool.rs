@@ -7,11 +7,11 @@ use std::io::{self, Write};
 
 use super::future::{Future, FutureError};
 use super::work_queue::WorkQueue;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Interrupt, Interrupted, NoInterrupt};
 use crate::ident::get_ident;
 use crate::panic::catch_panic;
 use crate::sync::Mutex;
-use crate::thread::{is_shutting_down, register_exit_hook, Builder, Thread};
+use crate::thread::{is_shutting_down, register_exit_hook, Builder, JoinError, Thread};
 
 /// Why [`ThreadPoolExecutor::submit`] refused a task.
 ///
@@ -511,6 +511,54 @@ impl ThreadPoolExecutor {
     /// assert!(f.done());
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let threads = self.stop(cancel_futures);
+        if wait {
+            for t in threads {
+                if t.ident() != Some(get_ident()) {
+                    let _ = t.join();
+                }
+            }
+        }
+    }
+
+    /// As `shutdown(wait=true, cancel_futures)`, waiting until `deadline` at most for the
+    /// workers to exit and asking `interrupt` at its interval whether to give up. `Ok(true)`
+    /// once every worker has exited, `Ok(false)` if the deadline passed first. Either way, and
+    /// when interrupted, the pool takes no more work and its workers finish what is queued.
+    ///
+    /// # Errors
+    /// [`Interrupted`] if `interrupt` stopped the wait.
+    ///
+    /// ```
+    /// use threadkit::{Deadline, NoInterrupt, ThreadPoolExecutor};
+    /// let pool = ThreadPoolExecutor::new(1);
+    /// let f = pool.submit(|| 1).unwrap();
+    /// assert_eq!(pool.shutdown_interruptible(false, Deadline::never(), &mut NoInterrupt), Ok(true));
+    /// assert!(f.done());
+    /// ```
+    pub fn shutdown_interruptible(
+        &self,
+        cancel_futures: bool,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, Interrupted> {
+        for t in self.stop(cancel_futures) {
+            if t.ident() == Some(get_ident()) {
+                continue;
+            }
+            match t.join_interruptible(deadline, interrupt) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(JoinError::Interrupted) => return Err(Interrupted),
+                Err(_) => {}
+            }
+        }
+        Ok(true)
+    }
+
+    /// The first half of a shutdown: no more work, the queued tasks cancelled if asked; returns
+    /// the workers to wait for.
+    fn stop(&self, cancel_futures: bool) -> Vec<Thread> {
         let (drained, threads) = {
             let mut st = self.shared.state.lock();
             st.shutdown = true;
@@ -520,16 +568,12 @@ impl ThreadPoolExecutor {
                 Vec::new()
             };
             self.shared.queue.close();
-            (drained, if wait { st.threads.clone() } else { Vec::new() })
+            (drained, st.threads.clone())
         };
         for job in drained {
             job.cancel();
         }
-        for t in threads {
-            if t.ident() != Some(get_ident()) {
-                let _ = t.join();
-            }
-        }
+        threads
     }
 
     /// Whether an initializer failed.
@@ -576,17 +620,42 @@ pub struct MapResults<T> {
     deadline: Deadline,
 }
 
+impl<T> MapResults<T> {
+    /// The next result, as [`Iterator::next`], asking `interrupt` at its interval whether to
+    /// give up while it waits: an interrupted wait yields `Err(FutureError::Interrupted)` and
+    /// leaves that result in place for the next call.
+    ///
+    /// ```
+    /// use threadkit::{NoInterrupt, ThreadPoolExecutor};
+    /// let pool = ThreadPoolExecutor::new(1);
+    /// let mut results = pool.map(|x: u8| x + 1, [1]).unwrap();
+    /// assert_eq!(results.next_interruptible(&mut NoInterrupt).map(|r| r.ok()), Some(Some(2)));
+    /// assert!(results.next_interruptible(&mut NoInterrupt).is_none());
+    /// ```
+    pub fn next_interruptible(
+        &mut self,
+        interrupt: &mut dyn Interrupt,
+    ) -> Option<Result<T, FutureError>> {
+        let f = self.futures.front()?;
+        let r = match f.result_interruptible(self.deadline, interrupt) {
+            Err(FutureError::Interrupted) => return Some(Err(FutureError::Interrupted)),
+            r => r.map(|slot| {
+                slot.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .expect("each map result is taken once")
+            }),
+        };
+        self.futures.pop_front();
+        Some(r)
+    }
+}
+
 impl<T> Iterator for MapResults<T> {
     type Item = Result<T, FutureError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let f = self.futures.pop_front()?;
-        Some(f.result_until(self.deadline).map(|slot| {
-            slot.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .expect("each map result is taken once")
-        }))
+        self.next_interruptible(&mut NoInterrupt)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::future::{Future, FutureError, FutureState};
-use crate::deadline::{wait_while, Deadline, NoInterrupt, WaitOutcome};
+use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
 use crate::sync::{Condvar, Mutex};
 
 /// Collects completions for [`wait`] and [`as_completed`].
@@ -108,7 +108,37 @@ pub struct WaitResult {
 /// assert_eq!(r.done, [0, 1, 2, 3]);
 /// ```
 pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnWhen) -> WaitResult {
-    let deadline = Deadline::from_timeout(timeout);
+    match wait_interruptible(
+        fs,
+        return_when,
+        Deadline::from_timeout(timeout),
+        &mut NoInterrupt,
+    ) {
+        Ok(r) => r,
+        Err(Interrupted) => unreachable!("NoInterrupt never interrupts"),
+    }
+}
+
+/// As [`wait`], until `deadline` at most, asking `interrupt` at its interval whether to give
+/// up. Returns which futures are done when the wait ends (by `return_when`, or the deadline).
+///
+/// # Errors
+/// [`Interrupted`] if `interrupt` stopped the wait; the futures are unaffected.
+///
+/// ```
+/// use threadkit::{wait_interruptible, Deadline, Future, NoInterrupt, ReturnWhen};
+/// let (a, b) = (Future::new(), Future::new());
+/// a.set_result(1).unwrap();
+/// let fs = [a, b];
+/// let r = wait_interruptible(&fs, ReturnWhen::FirstCompleted, Deadline::never(), &mut NoInterrupt);
+/// assert_eq!(r.map(|r| (r.done, r.not_done)), Ok((vec![0], vec![1])));
+/// ```
+pub fn wait_interruptible<T>(
+    fs: &[Future<T>],
+    return_when: ReturnWhen,
+    deadline: Deadline,
+    interrupt: &mut dyn Interrupt,
+) -> Result<WaitResult, Interrupted> {
     let waiter = Waiter::new();
     let already = install_waiter(fs, &waiter);
     for (i, e) in already {
@@ -116,23 +146,19 @@ pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnW
     }
     let total = fs.len();
     let g = waiter.state.lock();
-    let (g, _) = wait_while(
-        &waiter.state,
-        &waiter.cv,
-        g,
-        deadline,
-        &mut NoInterrupt,
-        |s| {
-            let n = s.completed.len();
-            match return_when {
-                ReturnWhen::FirstCompleted => n == 0 && total > 0,
-                ReturnWhen::FirstException => !s.exception && n < total,
-                ReturnWhen::AllCompleted => n < total,
-            }
-        },
-    );
+    let (g, outcome) = wait_while(&waiter.state, &waiter.cv, g, deadline, interrupt, |s| {
+        let n = s.completed.len();
+        match return_when {
+            ReturnWhen::FirstCompleted => n == 0 && total > 0,
+            ReturnWhen::FirstException => !s.exception && n < total,
+            ReturnWhen::AllCompleted => n < total,
+        }
+    });
     drop(g);
     remove_waiter(fs, &waiter);
+    if outcome == WaitOutcome::Interrupted {
+        return Err(Interrupted);
+    }
     let mut r = WaitResult::default();
     for (i, f) in fs.iter().enumerate() {
         if matches!(
@@ -144,7 +170,7 @@ pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnW
             r.not_done.push(i);
         }
     }
-    r
+    Ok(r)
 }
 
 /// Yields the indices of the futures as they complete (finished, or cancelled and notified),
@@ -195,10 +221,24 @@ pub struct AsCompleted<'a, T> {
     remaining: usize,
 }
 
-impl<T> Iterator for AsCompleted<'_, T> {
-    type Item = Result<usize, FutureError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<T> AsCompleted<'_, T> {
+    /// The next item, as [`Iterator::next`], asking `interrupt` at its interval whether to give
+    /// up while it waits: an interrupted wait yields `Err(FutureError::Interrupted)` and, unlike
+    /// a timeout, does not end the iteration (the next call waits again).
+    ///
+    /// ```
+    /// use threadkit::{as_completed, Future, NoInterrupt};
+    /// let f = Future::new();
+    /// f.set_result(()).unwrap();
+    /// let fs = [f];
+    /// let mut it = as_completed(&fs, None);
+    /// assert_eq!(it.next_interruptible(&mut NoInterrupt).map(|r| r.ok()), Some(Some(0)));
+    /// assert!(it.next_interruptible(&mut NoInterrupt).is_none());
+    /// ```
+    pub fn next_interruptible(
+        &mut self,
+        interrupt: &mut dyn Interrupt,
+    ) -> Option<Result<usize, FutureError>> {
         if self.remaining == 0 {
             return None;
         }
@@ -208,15 +248,27 @@ impl<T> Iterator for AsCompleted<'_, T> {
             &self.waiter.cv,
             g,
             self.deadline,
-            &mut NoInterrupt,
+            interrupt,
             |s| s.completed.is_empty(),
         );
-        if outcome != WaitOutcome::Ready {
-            self.remaining = 0;
-            return Some(Err(FutureError::Timeout));
+        match outcome {
+            WaitOutcome::Ready => {}
+            WaitOutcome::Interrupted => return Some(Err(FutureError::Interrupted)),
+            WaitOutcome::TimedOut => {
+                self.remaining = 0;
+                return Some(Err(FutureError::Timeout));
+            }
         }
         self.remaining -= 1;
         g.completed.pop_front().map(Ok)
+    }
+}
+
+impl<T> Iterator for AsCompleted<'_, T> {
+    type Item = Result<usize, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_interruptible(&mut NoInterrupt)
     }
 }
 
