@@ -1,6 +1,6 @@
 //! Blocking from Python: argument checks shared by every wait, GIL release, and Ctrl-C.
 //!
-//! A blocking wait runs detached from the interpreter (DESIGN.md rule 2). On the main thread it
+//! A blocking wait runs detached from the interpreter (ARCHITECTURE.md rule 2). On the main thread it
 //! wakes every [`SIGNAL_SLICE`] to run Python's signal handlers: a handler that raises (Ctrl-C's
 //! `KeyboardInterrupt`) aborts the wait with that exception; one that returns lets it go on.
 //! Other threads never run signal handlers in CPython, so they block without waking.

@@ -2,7 +2,7 @@
 //!
 //! Over threadkit's own `Lock` and `RLock` everything runs here, in Rust. Over any other lock
 //! the Python class in `threadkit/threading.py` runs CPython's algorithm in Python frames (the
-//! lock's methods are Python code, which Rust never calls: DESIGN.md rule 1) and uses this
+//! lock's methods are Python code, which Rust never calls: ARCHITECTURE.md rule 1) and uses this
 //! class only for its waiter queue (`_enqueue`, `_wait_ticket`, `_notify_waiters`).
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};

@@ -4,7 +4,7 @@
 //!
 //! The Python classes in `threadkit/futures.py` run everything that is Python code: the tasks,
 //! the done-callbacks and the `_Waiter` objects that `concurrent.futures.wait` and
-//! `as_completed` install (DESIGN.md rule 1). The methods here return what Python must do next
+//! `as_completed` install (ARCHITECTURE.md rule 1). The methods here return what Python must do next
 //! as small integer flags.
 //!
 //! ## The standard library's protocol

@@ -2,7 +2,7 @@
 //!
 //! Thin by design: argument parsing and validation as CPython's, GIL release around waits, and
 //! Ctrl-C handling ([`blocking`]). The state and the waiting are the Rust core's; user Python
-//! code is never called from here (DESIGN.md rule 1).
+//! code is never called from here (ARCHITECTURE.md rule 1).
 
 use pyo3::prelude::*;
 

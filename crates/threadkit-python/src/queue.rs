@@ -3,7 +3,7 @@
 //!
 //! A subclass that overrides the storage hooks (`_init`, `_qsize`, `_put`, `_get`), and
 //! `PriorityQueue` (whose ordering calls the items' `__lt__`), run CPython's algorithm in Python
-//! frames instead (`threadkit/queue.py`): Rust never calls user code (DESIGN.md rule 1).
+//! frames instead (`threadkit/queue.py`): Rust never calls user code (ARCHITECTURE.md rule 1).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::OnceLock;

@@ -3,7 +3,7 @@
 //!
 //! The Python class (`python/threadkit/_thread_impl.py`) owns the OS thread: it starts it with
 //! `_thread`'s own functions and runs a Python-level bootstrap that calls `mark_started` first
-//! and `mark_finished` last, so no Rust frame is ever below user code (DESIGN.md rule 1). The
+//! and `mark_finished` last, so no Rust frame is ever below user code (ARCHITECTURE.md rule 1). The
 //! life state, the registry entry and the join are here.
 //!
 //! Daemon threads at exit: a daemon thread blocked in a threadkit wait sits in `py.detach`
