@@ -518,7 +518,7 @@ impl fmt::Debug for Barrier {
 /// user Python code). [`Barrier::wait`] with a [`Barrier::with_action`] action makes the same two
 /// calls with the Rust closure in between.
 ///
-/// Implemented for [`Barrier`] only.
+/// Implemented for [`Barrier`].
 ///
 /// ```
 /// use threadkit::raw::{Arrival, BarrierExt};
@@ -528,7 +528,7 @@ impl fmt::Debug for Barrier {
 /// // ... run the action here ...
 /// assert_eq!(barrier.complete_action(true), Ok(index));
 /// ```
-pub trait BarrierExt: sealed::Sealed {
+pub trait BarrierExt {
     /// The first half of a wait whose action runs outside the barrier, blocking as long as it
     /// takes. The thread that arrives last gets [`Arrival::RunAction`]: it must run the action
     /// and then call [`complete_action`](BarrierExt::complete_action), which releases the round
@@ -638,7 +638,7 @@ impl BarrierExt for Barrier {
         let mut state = self.state.lock();
         assert!(
             state.action_pending,
-            "Barrier::complete_action called without Arrival::RunAction"
+            "BarrierExt::complete_action called without Arrival::RunAction"
         );
         state.action_pending = false;
         let result = if state.phase != Phase::Action {
@@ -655,10 +655,4 @@ impl BarrierExt for Barrier {
         self.leave(&mut state);
         result
     }
-}
-
-mod sealed {
-    /// Keeps [`BarrierExt`](super::BarrierExt) implemented by [`Barrier`](super::Barrier) only.
-    pub trait Sealed {}
-    impl Sealed for super::Barrier {}
 }

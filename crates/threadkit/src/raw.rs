@@ -1,7 +1,8 @@
 //! Core items that exist for the Python bindings (`crates/threadkit-python`): the low-level
 //! steps that the bindings drive themselves because user Python code must run between them, in
-//! a Python frame (Rust never calls user Python code from a thread it owns). A Rust program
-//! does not need them: the types at the crate root do each of these steps for it.
+//! a Python frame (Rust never calls user Python code from a thread it owns: ARCHITECTURE.md
+//! rule 1). A Rust program does not need them: the types at the crate root do each of these
+//! steps for it. See ARCHITECTURE.md, "Bindings-only core items (threadkit::raw)".
 //!
 //! | Item | What the bindings do with it |
 //! |---|---|

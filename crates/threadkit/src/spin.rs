@@ -1,7 +1,7 @@
 //! [`SpinWait`]: spin briefly, then sleep. A waiter that expects its condition within
 //! microseconds checks it in a loop (yielding the CPU each round) for a short time before it
 //! blocks, because waking a thread that went to sleep costs more than the whole hand-off it
-//! waits for.
+//! waits for (ARCHITECTURE.md, "Spin then sleep").
 //!
 //! The numbers were measured on the 2-CPU virtual machine where threadkit's benchmarks run
 //! (`bench/bench.py`), where waking a sleeping core costs tens of microseconds (each GIL

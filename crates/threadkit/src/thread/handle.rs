@@ -358,7 +358,7 @@ impl fmt::Debug for Thread {
 /// `is_alive` and [`enumerate`](crate::enumerate) then work as for a thread of
 /// [`Builder::spawn`](crate::Builder::spawn), which does these steps itself.
 ///
-/// Implemented for [`Thread`] only.
+/// Implemented for [`Thread`].
 ///
 /// ```
 /// use threadkit::raw::ThreadExt;
@@ -377,7 +377,7 @@ impl fmt::Debug for Thread {
 /// os.join().unwrap();
 /// assert!(!t.is_alive());
 /// ```
-pub trait ThreadExt: sealed::Sealed {
+pub trait ThreadExt {
     /// A new, not yet started thread: Python's `Thread.__init__`. `name` defaults to `Thread-N`
     /// (one global counter, as CPython), `daemon` to the calling thread's flag.
     ///
@@ -600,10 +600,4 @@ impl ThreadExt for Thread {
             WaitOutcome::Interrupted => Err(Interrupted),
         }
     }
-}
-
-mod sealed {
-    /// Keeps [`ThreadExt`](super::ThreadExt) implemented by [`Thread`](super::Thread) only.
-    pub trait Sealed {}
-    impl Sealed for super::Thread {}
 }

@@ -336,6 +336,7 @@ pub fn reinit_after_fork() {
 /// refuses new work once it is set, [`register_atexit`] refuses new callbacks). Set by
 /// [`wait_for_non_daemon_threads`] (or by the Python bindings at interpreter exit), cleared in a
 /// child process after `fork()`. Written under the registry's lock, read without it.
+/// ARCHITECTURE.md, "Shutdown".
 static SHUTTING_DOWN: StdAtomicBool = StdAtomicBool::new(false);
 
 /// Marks the process as shutting down, as [`wait_for_non_daemon_threads`] does first, without
