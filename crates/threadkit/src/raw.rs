@@ -38,10 +38,10 @@ pub fn begin_shutdown() {
 }
 
 /// Called by the Python bindings (`crates/threadkit-python`) to ask whether the process is
-/// shutting down: set by [`begin_shutdown`] or
-/// [`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads), cleared in a child
-/// process after `fork()` by [`reinit_after_fork`]. This is the one
-/// "shutting down" flag of the process.
+/// shutting down (pools refuse new work): after [`begin_shutdown`], or once
+/// [`wait_for_non_daemon_threads`](crate::wait_for_non_daemon_threads) has run its
+/// [`register_atexit`](crate::register_atexit) callbacks; false again in a child process after
+/// `fork()` ([`reinit_after_fork`]). This is the one "shutting down" state of the process.
 ///
 /// ```
 /// assert!(!threadkit::raw::is_shutting_down());

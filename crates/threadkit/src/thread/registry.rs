@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Write};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicPtr};
+use std::sync::atomic::{AtomicPtr, AtomicU8};
 
 use super::handle::{new_name, DUMMY, FINISHED, MAIN, STARTED};
 use super::{AtexitError, Thread};
@@ -212,7 +212,7 @@ pub fn active_count() -> usize {
 /// ```
 pub fn register_atexit(f: impl FnOnce() + Send + 'static) -> Result<(), AtexitError> {
     let mut reg = registry().lock();
-    if is_shutting_down() {
+    if SHUTDOWN_PHASE.load(std::sync::atomic::Ordering::SeqCst) >= EXITING {
         return Err(AtexitError);
     }
     reg.atexit.push(Box::new(f));
@@ -222,9 +222,9 @@ pub fn register_atexit(f: impl FnOnce() + Send + 'static) -> Result<(), AtexitEr
 /// Waits for every non-daemon thread to finish: what Python does when the main program ends.
 /// Call it at the end of `main`.
 ///
-/// First the process is marked as shutting down (new pool work and [`register_atexit`] are
-/// refused from then on), then the callbacks of [`register_atexit`] run, then every thread pool
-/// stops taking work and its workers finish what is queued and exit (as CPython's
+/// First the callbacks of [`register_atexit`] run (registering more fails from the start),
+/// then the process is marked as shutting down (pools refuse new work from then on) and every
+/// thread pool stops taking work and its workers finish what is queued and exit (as CPython's
 /// `concurrent.futures` exit hook), then, called from the main thread, the main thread is marked finished (so
 /// `main_thread().is_alive()` turns false for threads watching it, as in CPython), then every
 /// alive non-daemon thread is joined, again until none is left (threads started meanwhile
@@ -247,7 +247,7 @@ pub fn wait_for_non_daemon_threads() {
     let me = current_thread();
     let callbacks = {
         let mut reg = registry().lock();
-        SHUTTING_DOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+        SHUTDOWN_PHASE.fetch_max(EXITING, std::sync::atomic::Ordering::SeqCst);
         std::mem::take(&mut reg.atexit)
     };
     for f in callbacks.into_iter().rev() {
@@ -259,6 +259,7 @@ pub fn wait_for_non_daemon_threads() {
             );
         }
     }
+    advance_shutdown(SHUT_DOWN);
     run_exit_hooks();
     if me.is_main() {
         me.finish();
@@ -326,29 +327,47 @@ pub fn reinit_after_fork() {
     reg.threads.push(me.clone());
     reg.main = Some(me);
     reg.atexit.clear();
-    SHUTTING_DOWN.store(false, std::sync::atomic::Ordering::SeqCst);
+    SHUTDOWN_PHASE.store(RUNNING, std::sync::atomic::Ordering::SeqCst);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shutting down
 
-/// Whether the process is shutting down: the one flag every part of threadkit asks (the pool
-/// refuses new work once it is set, [`register_atexit`] refuses new callbacks). Set by
-/// [`wait_for_non_daemon_threads`] (or by the Python bindings at interpreter exit), cleared in a
-/// child process after `fork()`. Written under the registry's lock, read without it.
-/// ARCHITECTURE.md, "Shutdown".
-static SHUTTING_DOWN: StdAtomicBool = StdAtomicBool::new(false);
+/// How far the process is into shutting down: the one shutdown state every part of threadkit
+/// asks (ARCHITECTURE.md, "Shutdown"). It only moves forward, [`RUNNING`] to [`EXITING`] to
+/// [`SHUT_DOWN`], except in a child process after `fork()`, which starts again at
+/// [`RUNNING`]. Written under the registry's lock, read without it.
+///
+/// The two steps are CPython's: `threading._shutdown` first closes `_register_atexit` and runs
+/// its callbacks, and one of those (`concurrent.futures`' exit hook) then makes the pools
+/// refuse work; a callback that runs before it may still submit.
+static SHUTDOWN_PHASE: AtomicU8 = AtomicU8::new(RUNNING);
+/// Not shutting down.
+const RUNNING: u8 = 0;
+/// [`wait_for_non_daemon_threads`] began: [`register_atexit`] refuses new callbacks while the
+/// registered ones run (CPython's `threading._SHUTTING_DOWN`).
+const EXITING: u8 = 1;
+/// Shutting down: pools refuse new work (CPython's `concurrent.futures.thread._shutdown`).
+/// Reached after the [`register_atexit`] callbacks, or at once by [`begin_shutdown`].
+const SHUT_DOWN: u8 = 2;
 
-/// Marks the process as shutting down, as [`wait_for_non_daemon_threads`] does first, without
-/// running anything or waiting.
-pub(crate) fn begin_shutdown() {
+/// Moves the shutdown state forward to `phase` (never back).
+fn advance_shutdown(phase: u8) {
     let _reg = registry().lock();
-    SHUTTING_DOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+    SHUTDOWN_PHASE.fetch_max(phase, std::sync::atomic::Ordering::SeqCst);
 }
 
-/// Whether [`begin_shutdown`] (or [`wait_for_non_daemon_threads`]) ran in this process.
+/// Marks the process as shut down (pools refuse work, [`register_atexit`] refuses callbacks),
+/// as [`wait_for_non_daemon_threads`] does once its callbacks have run, without running
+/// anything or waiting.
+pub(crate) fn begin_shutdown() {
+    advance_shutdown(SHUT_DOWN);
+}
+
+/// Whether the process is shut down: [`begin_shutdown`] ran, or [`wait_for_non_daemon_threads`]
+/// got past its [`register_atexit`] callbacks.
 pub(crate) fn is_shutting_down() -> bool {
-    SHUTTING_DOWN.load(std::sync::atomic::Ordering::SeqCst)
+    SHUTDOWN_PHASE.load(std::sync::atomic::Ordering::SeqCst) >= SHUT_DOWN
 }
 
 /// One registered exit hook; a list that only grows, linked through `next`, never freed, so
