@@ -170,8 +170,9 @@ pub(super) struct FutureInner<T> {
 ///
 /// A `Future` is a shared handle (clones are the same future). The value is kept inside and
 /// read by reference as many times as wanted ([`Future::result`] returns `&T`); pools return
-/// futures from [`ThreadPoolExecutor::submit`](crate::ThreadPoolExecutor::submit), and [`Future::new`] makes a free-standing one that
-/// any thread completes with [`Future::set_result`] / [`Future::set_exception`].
+/// futures from [`ThreadPoolExecutor::submit`](crate::ThreadPoolExecutor::submit), and
+/// [`Future::new`] makes a free-standing one that any thread completes with
+/// [`Future::set_result`] / [`Future::set_exception`].
 ///
 /// ```
 /// use threadkit::Future;

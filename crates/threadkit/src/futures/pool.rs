@@ -533,7 +533,8 @@ impl ThreadPoolExecutor {
     /// use threadkit::{Deadline, NoInterrupt, ThreadPoolExecutor};
     /// let pool = ThreadPoolExecutor::new(1);
     /// let f = pool.submit(|| 1).unwrap();
-    /// assert_eq!(pool.shutdown_interruptible(false, Deadline::never(), &mut NoInterrupt), Ok(true));
+    /// let all_exited = pool.shutdown_interruptible(false, Deadline::never(), &mut NoInterrupt);
+    /// assert_eq!(all_exited, Ok(true));
     /// assert!(f.done());
     /// ```
     pub fn shutdown_interruptible(

@@ -130,7 +130,8 @@ pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnW
 /// let (a, b) = (Future::new(), Future::new());
 /// a.set_result(1).unwrap();
 /// let fs = [a, b];
-/// let r = wait_interruptible(&fs, ReturnWhen::FirstCompleted, Deadline::never(), &mut NoInterrupt);
+/// let when = ReturnWhen::FirstCompleted;
+/// let r = wait_interruptible(&fs, when, Deadline::never(), &mut NoInterrupt);
 /// assert_eq!(r.map(|r| (r.done, r.not_done)), Ok((vec![0], vec![1])));
 /// ```
 pub fn wait_interruptible<T>(

@@ -384,8 +384,9 @@ pub trait ThreadExt {
     /// Called by the Python bindings (`crates/threadkit-python`) to make the state behind a
     /// new `threading.Thread`.
     ///
-    /// Start it with [`ThreadExt::mark_started`] from inside the new OS thread (the low-level way,
-    /// used by the Python bindings), or let [`Builder::spawn`](crate::Builder::spawn) make one.
+    /// Start it with [`ThreadExt::mark_started`] from inside the new OS thread (the low-level
+    /// way, used by the Python bindings), or let [`Builder::spawn`](crate::Builder::spawn) make
+    /// one.
     ///
     /// ```
     /// use threadkit::raw::ThreadExt;
@@ -438,8 +439,9 @@ pub trait ThreadExt {
     fn release_claim(&self);
 
     /// Records the calling OS thread as this thread: its ident and native id, the registry
-    /// entry (so [`enumerate`](crate::enumerate) lists it), and [`current_thread`](crate::current_thread). Call it first thing in the new
-    /// thread; wakes [`ThreadExt::wait_started`].
+    /// entry (so [`enumerate`](crate::enumerate) lists it), and
+    /// [`current_thread`](crate::current_thread). Call it first thing in the new thread; wakes
+    /// [`ThreadExt::wait_started`].
     ///
     /// Called by the Python bindings (`crates/threadkit-python`) first thing in the Python
     /// bootstrap of a new thread.
@@ -465,7 +467,8 @@ pub trait ThreadExt {
     fn mark_started(&self) -> Result<(), StartError>;
 
     /// Ends the thread: unregisters it, makes it not alive, wakes its joiners. Call it last thing
-    /// in the thread (it is idempotent; a thread started by [`Builder::spawn`](crate::Builder::spawn) does it itself).
+    /// in the thread (it is idempotent; a thread started by
+    /// [`Builder::spawn`](crate::Builder::spawn) does it itself).
     ///
     /// Called by the Python bindings (`crates/threadkit-python`) last thing in the Python
     /// bootstrap of a thread.

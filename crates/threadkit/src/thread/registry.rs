@@ -225,10 +225,10 @@ pub fn register_atexit(f: impl FnOnce() + Send + 'static) -> Result<(), AtexitEr
 /// First the callbacks of [`register_atexit`] run (registering more fails from the start),
 /// then the process is marked as shutting down (pools refuse new work from then on) and every
 /// thread pool stops taking work and its workers finish what is queued and exit (as CPython's
-/// `concurrent.futures` exit hook), then, called from the main thread, the main thread is marked finished (so
-/// `main_thread().is_alive()` turns false for threads watching it, as in CPython), then every
-/// alive non-daemon thread is joined, again until none is left (threads started meanwhile
-/// count too). Daemon threads are not waited for; they die with the process.
+/// `concurrent.futures` exit hook), then, called from the main thread, the main thread is
+/// marked finished (so `main_thread().is_alive()` turns false for threads watching it, as in
+/// CPython), then every alive non-daemon thread is joined, again until none is left (threads
+/// started meanwhile count too). Daemon threads are not waited for; they die with the process.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicBool, Ordering};
