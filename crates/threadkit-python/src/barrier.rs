@@ -4,7 +4,8 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use threadkit::{Arrival, BarrierError, Deadline, Interrupted};
+use threadkit::raw::{Arrival, BarrierExt};
+use threadkit::{BarrierError, Deadline, Interrupted};
 
 use crate::blocking::{block, wait_deadline};
 

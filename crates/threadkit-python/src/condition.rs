@@ -1,4 +1,4 @@
-//! `threadkit.Condition`: `threading.Condition`, with the waiting in [`threadkit::WaitQueue`].
+//! `threadkit.Condition`: `threading.Condition`, with the waiting in [`threadkit::raw::WaitQueue`].
 //!
 //! Over threadkit's own `Lock` and `RLock` everything runs here, in Rust. Over any other lock
 //! the Python class in `threadkit/threading.py` runs CPython's algorithm in Python frames (the
@@ -7,10 +7,8 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use threadkit::{
-    ConditionError, ConditionLock, Deadline, Interrupt, Interrupted, ReleaseError, WaitQueue,
-    WaitTicket,
-};
+use threadkit::raw::{WaitQueue, WaitTicket};
+use threadkit::{ConditionError, ConditionLock, Deadline, Interrupt, Interrupted, ReleaseError};
 
 use crate::blocking::{block, wait_deadline, LockBlocking, LockTimeout};
 use crate::lock::PyLock;

@@ -1,7 +1,7 @@
 //! The Rust halves of `threadkit.futures`: [`PyFuture`] (`_core.Future`, the state of a
 //! `concurrent.futures.Future`, over [`threadkit::Future`]) and [`PyThreadPool`]
 //! (`_core.ThreadPool`, the state of a `ThreadPoolExecutor`: its queue of work, over
-//! [`threadkit::WorkQueue`], and its worker count, shutdown and broken flags; the Python class
+//! [`threadkit::raw::WorkQueue`], and its worker count, shutdown and broken flags; the Python class
 //! starts the workers and keeps this object as `_work_queue`, CPython's attribute name).
 //!
 //! The Python classes in `threadkit/futures.py` run everything that is Python code: the tasks,
@@ -23,9 +23,8 @@
 //! lock is taken, the completion returns with it held ([`LOCKED`]): Python calls the waiters,
 //! notifies the condition and releases it.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError};
 use pyo3::gc::PyVisit;
@@ -33,7 +32,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
-use threadkit::{Deadline, FutureError, FutureState, Pop, SubmitError};
+use threadkit::raw::{Pop, WorkQueue};
+use threadkit::{Deadline, FutureError, FutureState, SpinWait, SubmitError};
 
 use crate::blocking::{block, wait_deadline};
 use crate::rlock::PyRLock;
@@ -210,7 +210,7 @@ impl PyFuture {
         let deadline = wait_deadline(timeout)?;
         let core = &self.core;
         block(py, |i| {
-            if !deadline.has_passed() && spin_until(|| core.done(), RESULT_SPIN) {
+            if !deadline.has_passed() && SpinWait::RESULT.until(|| core.done()) {
                 return Ok(true);
             }
             core.wait_interruptible(deadline, i)
@@ -219,82 +219,17 @@ impl PyFuture {
     }
 }
 
-/// How long `result()`/`exception()` spin before sleeping: a hand-off to a worker and back
-/// takes a few microseconds; sleeping costs two wake-ups of tens (a sleeping core wakes slowly).
-const RESULT_SPIN: Duration = Duration::from_micros(20);
-/// How long an idle worker spins for the next item before sleeping (one worker at a time).
-const POP_SPIN: Duration = Duration::from_micros(50);
-
-/// Threads spinning now (the pop spin takes the queue's mutex over and over).
-static SPINNERS: AtomicUsize = AtomicUsize::new(0);
-/// Set while a thread forks: spinners stop, so that no mutex is held across the fork.
-static FORKING: AtomicBool = AtomicBool::new(false);
-
 /// Before `fork()`: stop the spinning threads (a spin holds the queue's mutex for short moments,
-/// and a mutex held at fork time stays locked in the child).
+/// and a mutex held at fork time stays locked in the child). See [`SpinWait::before_fork`].
 #[pyfunction]
 pub fn _futures_before_fork(py: Python<'_>) {
-    FORKING.store(true, Ordering::SeqCst);
-    py.detach(|| {
-        let deadline = Instant::now() + Duration::from_millis(100);
-        while SPINNERS.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-            std::thread::yield_now();
-        }
-    });
+    py.detach(SpinWait::before_fork);
 }
 
 /// After `fork()`, in the parent and in the child: spinning may resume.
 #[pyfunction]
 pub fn _futures_after_fork(in_child: bool) {
-    if in_child {
-        SPINNERS.store(0, Ordering::SeqCst);
-    }
-    FORKING.store(false, Ordering::SeqCst);
-}
-
-/// Spins are off while this is above zero: set after a spin found the machine busy.
-static SPIN_BACKOFF: AtomicUsize = AtomicUsize::new(0);
-/// How many waits go without spinning after a spin found the machine busy.
-const BACKOFF_WAITS: usize = 1000;
-/// A yield that returns later than this means other threads wanted the CPU: spinning would
-/// steal time from the thread being waited for.
-const BUSY_YIELD: Duration = Duration::from_micros(30);
-
-/// Spins (yielding the CPU each round) until `ready()` or `limit` has passed; runs detached.
-/// Gives up at once, and turns spinning off for a while, if the machine has no idle CPU.
-fn spin_until(mut ready: impl FnMut() -> bool, limit: Duration) -> bool {
-    SPINNERS.fetch_add(1, Ordering::SeqCst);
-    let r = spin(&mut ready, limit);
-    SPINNERS.fetch_sub(1, Ordering::SeqCst);
-    r
-}
-
-fn spin(ready: &mut impl FnMut() -> bool, limit: Duration) -> bool {
-    if SPIN_BACKOFF.load(Ordering::Relaxed) > 0 {
-        let _ =
-            SPIN_BACKOFF.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-        return false;
-    }
-    let start = Instant::now();
-    let mut last = start;
-    loop {
-        if FORKING.load(Ordering::SeqCst) {
-            return false;
-        }
-        if ready() {
-            return true;
-        }
-        let now = Instant::now();
-        if now - last > BUSY_YIELD {
-            SPIN_BACKOFF.store(BACKOFF_WAITS, Ordering::Relaxed);
-            return false;
-        }
-        if now - start >= limit {
-            return false;
-        }
-        last = now;
-        std::thread::yield_now();
-    }
+    SpinWait::after_fork(in_child);
 }
 
 fn has_items(py: Python<'_>, list: &Option<Py<PyList>>) -> bool {
@@ -568,7 +503,7 @@ struct Pool {
 /// nor beyond `max_workers`.
 #[pyclass(module = "threadkit._core", name = "ThreadPool", frozen)]
 pub struct PyThreadPool {
-    queue: threadkit::WorkQueue<Py<PyTuple>>,
+    queue: WorkQueue<Py<PyTuple>>,
     future_type: Py<PyType>,
     max_workers: usize,
     pool: Mutex<Pool>,
@@ -599,7 +534,7 @@ impl PyThreadPool {
         let no_workers = threadkit::Event::new();
         no_workers.set();
         PyThreadPool {
-            queue: threadkit::WorkQueue::new(),
+            queue: WorkQueue::new(),
             future_type,
             max_workers,
             pool: Mutex::new(Pool {
@@ -671,13 +606,10 @@ impl PyThreadPool {
                 // One idle worker spins for the next item, the others sleep at once.
                 if self.spinning.fetch_add(1, Ordering::Relaxed) == 0 {
                     let mut got = None;
-                    let found = spin_until(
-                        || {
-                            got = queue.try_pop();
-                            got.is_some()
-                        },
-                        POP_SPIN,
-                    );
+                    let found = SpinWait::IDLE_WORKER.until(|| {
+                        got = queue.try_pop();
+                        got.is_some()
+                    });
                     self.spinning.fetch_sub(1, Ordering::Relaxed);
                     if let (true, Some(item)) = (found, got) {
                         return Ok(Pop::Item(item));

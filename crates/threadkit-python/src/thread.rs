@@ -15,10 +15,10 @@
 //! CPython 3.14 does itself; the process then exits normally. Do not go below that PyO3
 //! version; `tests/test_process_life.py` checks this case on every CPython present.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+
+use threadkit::raw::ThreadExt;
 
 use crate::blocking::{block, wait_deadline};
 
@@ -164,20 +164,17 @@ pub fn get_native_id() -> u64 {
 /// the main thread (also for signal handling in waits).
 #[pyfunction]
 pub fn _after_fork_in_child() {
-    threadkit::reinit_after_fork();
+    threadkit::raw::reinit_after_fork();
     crate::blocking::_set_main_thread_ident(threadkit::get_ident());
 }
 
-/// Whether the interpreter is shutting down (the one flag `_core` keeps; see
-/// [`_begin_interpreter_shutdown`]): thread pools refuse new work then.
-static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
-
 /// Records that the interpreter is shutting down; called by `threadkit.futures`'s exit hook,
 /// which runs before the interpreter joins its non-daemon threads. From then on thread pools
-/// refuse new work (`RuntimeError`, as CPython's).
+/// refuse new work (`RuntimeError`, as CPython's). The flag is the core registry's, the one
+/// source of truth (ARCHITECTURE.md, "Shutdown").
 #[pyfunction]
 pub fn _begin_interpreter_shutdown() {
-    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    threadkit::raw::begin_shutdown();
 }
 
 /// Whether [`_begin_interpreter_shutdown`] was called.
@@ -188,7 +185,7 @@ pub fn _interpreter_shutting_down() -> bool {
 
 /// Whether the interpreter is shutting down, for the bindings' Rust code.
 pub fn interpreter_shutting_down() -> bool {
-    SHUTTING_DOWN.load(Ordering::SeqCst)
+    threadkit::raw::is_shutting_down()
 }
 
 /// The number of alive threads in the Rust registry (threadkit threads, and entries for other

@@ -15,9 +15,10 @@
 //! [`Barrier::abort`] takes effect at once instead of deadlocking or waiting for the action.
 //!
 //! The action phase is what lets the action run outside this crate: the Python bindings call
-//! [`Barrier::arrive_interruptible`], and the thread that gets [`Arrival::RunAction`] runs the
-//! Python action, then calls [`Barrier::complete_action`] (the Rust types never call Python
-//! code). [`Barrier::with_action`] uses the same two calls with a Rust closure.
+//! [`BarrierExt::arrive_interruptible`] (in [`crate::raw`]), and the thread that gets
+//! [`Arrival::RunAction`] runs the Python action, then calls [`BarrierExt::complete_action`]
+//! (the Rust types never call Python code). [`Barrier::with_action`] uses the same two calls
+//! with a Rust closure.
 
 use std::fmt;
 use std::time::Duration;
@@ -80,21 +81,25 @@ impl fmt::Display for ZeroPartiesError {
 
 impl std::error::Error for ZeroPartiesError {}
 
-/// What [`Barrier::arrive`] tells the arriving thread.
+/// What [`BarrierExt::arrive`] tells the arriving thread.
+///
+/// Used by the Python bindings (`crates/threadkit-python`) to learn which thread runs a
+/// `Barrier`'s Python action.
 ///
 /// ```
-/// use threadkit::{Arrival, Barrier};
+/// use threadkit::raw::{Arrival, BarrierExt};
+/// use threadkit::Barrier;
 /// let barrier = Barrier::new(1);
 /// assert_eq!(barrier.arrive(), Ok(Arrival::RunAction(0)));
 /// assert_eq!(barrier.complete_action(true), Ok(0));
 /// ```
-#[must_use = "a thread told to run the action must call Barrier::complete_action"]
+#[must_use = "a thread told to run the action must call BarrierExt::complete_action"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arrival {
     /// The round passed; this is the thread's arrival index, `0..parties - 1`.
     Passed(usize),
     /// This thread arrived last (its index is `parties - 1`): the others stay blocked until it
-    /// runs the action and calls [`Barrier::complete_action`].
+    /// runs the action and calls [`BarrierExt::complete_action`].
     RunAction(usize),
 }
 
@@ -350,104 +355,6 @@ impl Barrier {
         }
     }
 
-    /// The first half of a wait whose action runs outside the barrier, blocking as long as it
-    /// takes. The thread that arrives last gets [`Arrival::RunAction`]: it must run the action
-    /// and then call [`complete_action`](Barrier::complete_action), which releases the round
-    /// (until then the other threads stay blocked). Every other thread gets
-    /// [`Arrival::Passed`] once the round is released. The barrier's own action, if it was made
-    /// [`with_action`](Barrier::with_action), is not run by this call.
-    ///
-    /// # Errors
-    /// As [`wait`](Barrier::wait).
-    ///
-    /// ```
-    /// use threadkit::{Arrival, Barrier};
-    /// let barrier = Barrier::new(1);
-    /// let Ok(Arrival::RunAction(index)) = barrier.arrive() else { unreachable!() };
-    /// // ... run the action here ...
-    /// assert_eq!(barrier.complete_action(true), Ok(index));
-    /// ```
-    pub fn arrive(&self) -> Result<Arrival, BarrierError> {
-        self.arrive_interruptible(Deadline::never(), &mut NoInterrupt)
-    }
-
-    /// [`arrive`](Barrier::arrive), until `deadline` at most.
-    ///
-    /// # Errors
-    /// As [`wait_timeout`](Barrier::wait_timeout).
-    ///
-    /// ```
-    /// use threadkit::{Barrier, BarrierError, Deadline};
-    /// let barrier = Barrier::new(2);
-    /// assert_eq!(barrier.arrive_until(Deadline::now()), Err(BarrierError::Broken));
-    /// ```
-    pub fn arrive_until(&self, deadline: Deadline) -> Result<Arrival, BarrierError> {
-        self.arrive_interruptible(deadline, &mut NoInterrupt)
-    }
-
-    /// [`arrive`](Barrier::arrive), until `deadline` at most, asking `interrupt` at its interval
-    /// whether to give up. The Python bindings' `Barrier.wait` with an action is this call,
-    /// then the action in Python, then [`complete_action`](Barrier::complete_action).
-    ///
-    /// # Errors
-    /// As [`wait_interruptible`](Barrier::wait_interruptible).
-    ///
-    /// ```
-    /// use threadkit::{Arrival, Barrier, Deadline, NoInterrupt};
-    /// let barrier = Barrier::new(1);
-    /// let arrival = barrier.arrive_interruptible(Deadline::never(), &mut NoInterrupt);
-    /// assert_eq!(arrival, Ok(Arrival::RunAction(0)));
-    /// assert_eq!(barrier.complete_action(true), Ok(0));
-    /// ```
-    pub fn arrive_interruptible(
-        &self,
-        deadline: Deadline,
-        interrupt: &mut dyn Interrupt,
-    ) -> Result<Arrival, BarrierError> {
-        self.arrive_inner(deadline, interrupt, true)
-    }
-
-    /// The second half of a wait whose last thread got [`Arrival::RunAction`]: call it when the
-    /// action has run. With `action_ok`, the round is released and the result is the caller's
-    /// index (`parties - 1`); without (the action failed), the barrier breaks and the result is
-    /// [`BarrierError::Broken`] (Python re-raises the action's exception instead).
-    ///
-    /// # Errors
-    /// [`BarrierError::Broken`] if the action failed, or the barrier was aborted while it ran
-    /// (the other threads have then left with [`BarrierError::Broken`]).
-    ///
-    /// # Panics
-    /// If no thread was told to run the action.
-    ///
-    /// ```
-    /// use threadkit::{Arrival, Barrier, BarrierError};
-    /// let barrier = Barrier::new(1);
-    /// assert_eq!(barrier.arrive(), Ok(Arrival::RunAction(0)));
-    /// assert_eq!(barrier.complete_action(false), Err(BarrierError::Broken));
-    /// assert!(barrier.broken());
-    /// ```
-    pub fn complete_action(&self, action_ok: bool) -> Result<usize, BarrierError> {
-        let mut state = self.state.lock();
-        assert!(
-            state.action_pending,
-            "Barrier::complete_action called without Arrival::RunAction"
-        );
-        state.action_pending = false;
-        let result = if state.phase != Phase::Action {
-            // Aborted (then maybe reset) while the action ran.
-            Err(BarrierError::Broken)
-        } else if action_ok {
-            state.phase = Phase::Draining;
-            Ok(self.parties - 1)
-        } else {
-            state.phase = Phase::Broken;
-            Err(BarrierError::Broken)
-        };
-        self.cv.notify_all();
-        self.leave(&mut state);
-        result
-    }
-
     fn arrive_inner(
         &self,
         deadline: Deadline,
@@ -602,5 +509,150 @@ impl fmt::Debug for Barrier {
             .field("phase", &state.phase)
             .field("has_action", &self.action.is_some())
             .finish()
+    }
+}
+
+/// A barrier wait in two halves, for a caller that runs the action itself: the Python bindings
+/// call [`BarrierExt::arrive_interruptible`], and the thread told [`Arrival::RunAction`] runs the
+/// Python action in a Python frame, then calls [`BarrierExt::complete_action`] (Rust never calls
+/// user Python code). [`Barrier::wait`] with a [`Barrier::with_action`] action makes the same two
+/// calls with the Rust closure in between.
+///
+/// Implemented for [`Barrier`].
+///
+/// ```
+/// use threadkit::raw::{Arrival, BarrierExt};
+/// use threadkit::Barrier;
+/// let barrier = Barrier::new(1);
+/// let Ok(Arrival::RunAction(index)) = barrier.arrive() else { unreachable!() };
+/// // ... run the action here ...
+/// assert_eq!(barrier.complete_action(true), Ok(index));
+/// ```
+pub trait BarrierExt {
+    /// The first half of a wait whose action runs outside the barrier, blocking as long as it
+    /// takes. The thread that arrives last gets [`Arrival::RunAction`]: it must run the action
+    /// and then call [`complete_action`](BarrierExt::complete_action), which releases the round
+    /// (until then the other threads stay blocked). Every other thread gets
+    /// [`Arrival::Passed`] once the round is released. The barrier's own action, if it was made
+    /// [`with_action`](Barrier::with_action), is not run by this call.
+    ///
+    /// Called (in its interruptible form) by the Python bindings (`crates/threadkit-python`) in
+    /// `Barrier.wait()` when the barrier has an action.
+    ///
+    /// # Errors
+    /// As [`wait`](Barrier::wait).
+    ///
+    /// ```
+    /// use threadkit::raw::{Arrival, BarrierExt};
+    /// use threadkit::Barrier;
+    /// let barrier = Barrier::new(1);
+    /// let Ok(Arrival::RunAction(index)) = barrier.arrive() else { unreachable!() };
+    /// // ... run the action here ...
+    /// assert_eq!(barrier.complete_action(true), Ok(index));
+    /// ```
+    fn arrive(&self) -> Result<Arrival, BarrierError>;
+
+    /// [`arrive`](BarrierExt::arrive), until `deadline` at most.
+    ///
+    /// The Python bindings (`crates/threadkit-python`) call the interruptible form instead.
+    ///
+    /// # Errors
+    /// As [`wait_timeout`](Barrier::wait_timeout).
+    ///
+    /// ```
+    /// use threadkit::raw::BarrierExt;
+    /// use threadkit::{Barrier, BarrierError, Deadline};
+    /// let barrier = Barrier::new(2);
+    /// assert_eq!(barrier.arrive_until(Deadline::now()), Err(BarrierError::Broken));
+    /// ```
+    fn arrive_until(&self, deadline: Deadline) -> Result<Arrival, BarrierError>;
+
+    /// [`arrive`](BarrierExt::arrive), until `deadline` at most, asking `interrupt` at its interval
+    /// whether to give up. The Python bindings' `Barrier.wait` with an action is this call,
+    /// then the action in Python, then [`complete_action`](BarrierExt::complete_action).
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) in `Barrier.wait()` when the
+    /// barrier has an action.
+    ///
+    /// # Errors
+    /// As [`wait_interruptible`](Barrier::wait_interruptible).
+    ///
+    /// ```
+    /// use threadkit::raw::{Arrival, BarrierExt};
+    /// use threadkit::{Barrier, Deadline, NoInterrupt};
+    /// let barrier = Barrier::new(1);
+    /// let arrival = barrier.arrive_interruptible(Deadline::never(), &mut NoInterrupt);
+    /// assert_eq!(arrival, Ok(Arrival::RunAction(0)));
+    /// assert_eq!(barrier.complete_action(true), Ok(0));
+    /// ```
+    fn arrive_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<Arrival, BarrierError>;
+
+    /// The second half of a wait whose last thread got [`Arrival::RunAction`]: call it when the
+    /// action has run. With `action_ok`, the round is released and the result is the caller's
+    /// index (`parties - 1`); without (the action failed), the barrier breaks and the result is
+    /// [`BarrierError::Broken`] (Python re-raises the action's exception instead).
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) once the Python action has run
+    /// (or raised).
+    ///
+    /// # Errors
+    /// [`BarrierError::Broken`] if the action failed, or the barrier was aborted while it ran
+    /// (the other threads have then left with [`BarrierError::Broken`]).
+    ///
+    /// # Panics
+    /// If no thread was told to run the action.
+    ///
+    /// ```
+    /// use threadkit::raw::{Arrival, BarrierExt};
+    /// use threadkit::{Barrier, BarrierError};
+    /// let barrier = Barrier::new(1);
+    /// assert_eq!(barrier.arrive(), Ok(Arrival::RunAction(0)));
+    /// assert_eq!(barrier.complete_action(false), Err(BarrierError::Broken));
+    /// assert!(barrier.broken());
+    /// ```
+    fn complete_action(&self, action_ok: bool) -> Result<usize, BarrierError>;
+}
+
+impl BarrierExt for Barrier {
+    fn arrive(&self) -> Result<Arrival, BarrierError> {
+        self.arrive_interruptible(Deadline::never(), &mut NoInterrupt)
+    }
+
+    fn arrive_until(&self, deadline: Deadline) -> Result<Arrival, BarrierError> {
+        self.arrive_interruptible(deadline, &mut NoInterrupt)
+    }
+
+    fn arrive_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<Arrival, BarrierError> {
+        self.arrive_inner(deadline, interrupt, true)
+    }
+
+    fn complete_action(&self, action_ok: bool) -> Result<usize, BarrierError> {
+        let mut state = self.state.lock();
+        assert!(
+            state.action_pending,
+            "BarrierExt::complete_action called without Arrival::RunAction"
+        );
+        state.action_pending = false;
+        let result = if state.phase != Phase::Action {
+            // Aborted (then maybe reset) while the action ran.
+            Err(BarrierError::Broken)
+        } else if action_ok {
+            state.phase = Phase::Draining;
+            Ok(self.parties - 1)
+        } else {
+            state.phase = Phase::Broken;
+            Err(BarrierError::Broken)
+        };
+        self.cv.notify_all();
+        self.leave(&mut state);
+        result
     }
 }

@@ -1,6 +1,6 @@
 //! [`Condition`]: Python's `threading.Condition`, over a [`Lock`] or an [`RLock`]; and
-//! [`WaitQueue`], the FIFO of waiters under it, usable on its own by code that manages the lock
-//! itself (the Python bindings, for a Condition over a foreign lock).
+//! [`WaitQueue`] (in [`crate::raw`]), the FIFO of waiters under it, usable on its own by code
+//! that manages the lock itself (the Python bindings, for a Condition over a foreign lock).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -198,8 +198,12 @@ struct Slot {
 /// A place in a [`WaitQueue`], from [`WaitQueue::enqueue`]; to be passed to
 /// [`WaitQueue::wait`] or [`WaitQueue::cancel`] of the same queue.
 ///
+/// Held by the Python bindings (`crates/threadkit-python`) to wait on a `Condition` over a
+/// lock written in Python (`_core.WaitTicket`).
+///
 /// ```
-/// use threadkit::{Deadline, NoInterrupt, WaitQueue};
+/// use threadkit::raw::WaitQueue;
+/// use threadkit::{Deadline, NoInterrupt};
 /// let q = WaitQueue::new();
 /// let ticket = q.enqueue();
 /// q.notify(1);
@@ -215,7 +219,7 @@ impl WaitTicket {
     /// Whether a notification has reached this ticket.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let t = q.enqueue();
     /// assert!(!t.is_notified());
     /// q.notify(1);
@@ -230,6 +234,10 @@ impl WaitTicket {
 /// the first `n` that are still waiting, and a waiter that times out or is interrupted leaves
 /// the queue, so no notification is spent on it.
 ///
+/// Used by the Python bindings (`crates/threadkit-python`) to wait on a `Condition` whose
+/// lock is not threadkit's: the lock's methods are Python code, which runs in Python frames
+/// between [`enqueue`](WaitQueue::enqueue) and [`wait`](WaitQueue::wait).
+///
 /// [`Condition`] is a lock plus a `WaitQueue`. Use a `WaitQueue` directly when the lock is
 /// managed elsewhere: either through [`WaitQueue::wait_with`] and [`WaitQueue::notify_with`],
 /// which take any [`ConditionLock`], or with the raw steps of a condition wait, which work with
@@ -239,7 +247,8 @@ impl WaitTicket {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use threadkit::{Deadline, Lock, NoInterrupt, WaitQueue};
+/// use threadkit::raw::WaitQueue;
+/// use threadkit::{Deadline, Lock, NoInterrupt};
 ///
 /// let lock = Arc::new(Lock::new());
 /// let queue = Arc::new(WaitQueue::new());
@@ -273,7 +282,7 @@ impl WaitQueue {
     /// An empty queue.
     ///
     /// ```
-    /// assert!(!threadkit::WaitQueue::new().has_waiters());
+    /// assert!(!threadkit::raw::WaitQueue::new().has_waiters());
     /// ```
     pub fn new() -> Self {
         WaitQueue {
@@ -286,7 +295,7 @@ impl WaitQueue {
     /// cancelled). One atomic load.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let t = q.enqueue();
     /// assert_eq!(q.waiter_count(), 1);
     /// q.cancel(&t);
@@ -300,7 +309,7 @@ impl WaitQueue {
     /// Whether any thread is in the queue. One atomic load.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let _t = q.enqueue();
     /// assert!(q.has_waiters());
     /// ```
@@ -313,7 +322,7 @@ impl WaitQueue {
     /// it, so that a notification sent after the release reaches this waiter.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let t = q.enqueue();
     /// assert_eq!(q.notify(5), 1);
     /// assert!(t.is_notified());
@@ -338,7 +347,8 @@ impl WaitQueue {
     /// during the interrupt check is passed on to the next waiter.
     ///
     /// ```
-    /// use threadkit::{Deadline, NoInterrupt, WaitQueue};
+    /// use threadkit::raw::WaitQueue;
+    /// use threadkit::{Deadline, NoInterrupt};
     /// let q = WaitQueue::new();
     /// let t = q.enqueue();
     /// assert_eq!(q.wait(&t, Deadline::now(), &mut NoInterrupt), Ok(false));
@@ -378,7 +388,7 @@ impl WaitQueue {
     /// the ticket had been notified; if so, the notification is passed on to the next waiter.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let t = q.enqueue();
     /// assert!(!q.cancel(&t));
     /// assert!(!q.has_waiters());
@@ -405,7 +415,7 @@ impl WaitQueue {
     /// Does not check any lock: call it while holding the condition's lock.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let (a, b) = (q.enqueue(), q.enqueue());
     /// assert_eq!(q.notify(1), 1);
     /// assert!(a.is_notified() && !b.is_notified());
@@ -438,7 +448,7 @@ impl WaitQueue {
     /// Wakes every waiter in the queue. Returns how many it woke.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let (a, b) = (q.enqueue(), q.enqueue());
     /// assert_eq!(q.notify_all(), 2);
     /// assert!(a.is_notified() && b.is_notified());
@@ -457,7 +467,8 @@ impl WaitQueue {
     /// held again).
     ///
     /// ```
-    /// use threadkit::{Deadline, Lock, NoInterrupt, WaitQueue};
+    /// use threadkit::raw::WaitQueue;
+    /// use threadkit::{Deadline, Lock, NoInterrupt};
     /// let (lock, q) = (Lock::new(), WaitQueue::new());
     /// let _held = lock.lock();
     /// assert_eq!(q.wait_with(&lock, Deadline::now(), &mut NoInterrupt), Ok(false));
@@ -491,7 +502,8 @@ impl WaitQueue {
     /// [`ConditionError::NotOwned`] if it does not.
     ///
     /// ```
-    /// use threadkit::{Lock, WaitQueue};
+    /// use threadkit::raw::WaitQueue;
+    /// use threadkit::Lock;
     /// let (lock, q) = (Lock::new(), WaitQueue::new());
     /// assert!(q.notify_with(&lock, 1).is_err());
     /// let _held = lock.lock();
@@ -513,7 +525,7 @@ impl WaitQueue {
     /// threads do not exist there.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new();
+    /// let q = threadkit::raw::WaitQueue::new();
     /// let _t = q.enqueue();
     /// q.reinit_after_fork();
     /// assert!(!q.has_waiters());
@@ -629,16 +641,6 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     pub fn lock_arc(&self) -> &Arc<L> {
         &self.lock
-    }
-
-    /// The queue of waiters, for code that waits with its own lock handling.
-    ///
-    /// ```
-    /// let cond = threadkit::Condition::new();
-    /// assert_eq!(cond.wait_queue().waiter_count(), 0);
-    /// ```
-    pub fn wait_queue(&self) -> &WaitQueue {
-        &self.waiters
     }
 
     /// Acquires the lock, blocking as long as it takes (Python's `Condition.acquire()`).

@@ -15,6 +15,13 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering
 #[cfg(loom)]
 pub(crate) use loom::sync::Arc;
 
+/// Gives the CPU to another thread (under loom, to the model's scheduler).
+#[cfg(loom)]
+pub(crate) use loom::thread::yield_now;
+/// Gives the CPU to another thread (under loom, to the model's scheduler).
+#[cfg(not(loom))]
+pub(crate) use std::thread::yield_now;
+
 use std::time::Instant;
 
 /// A mutex without poisoning.

@@ -4,9 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::deadline::{wait_while, Deadline, NoInterrupt};
+use crate::deadline::{wait_while, Deadline, Interrupt, NoInterrupt};
 use crate::sync::{Arc, Condvar, Mutex};
-use crate::thread::{spawn_thread, JoinError, StartError, Thread};
+use crate::thread::{spawn_thread, JoinError, StartError, Thread, ThreadExt};
 
 type Task = Box<dyn FnOnce() + Send + 'static>;
 
@@ -230,6 +230,26 @@ impl Timer {
     /// ```
     pub fn join_until(&self, deadline: Deadline) -> Result<bool, JoinError> {
         self.thread.join_until(deadline)
+    }
+
+    /// Waits until `deadline` at most for the timer's thread to end, asking `interrupt` at its
+    /// interval whether to give up ([`JoinError::Interrupted`]). `Ok(false)` is a timeout.
+    ///
+    /// # Errors
+    /// As [`Thread::join_interruptible`].
+    ///
+    /// ```
+    /// use threadkit::{Deadline, NoInterrupt, Timer};
+    /// let t = Timer::new(std::time::Duration::ZERO, || ());
+    /// t.start().unwrap();
+    /// assert_eq!(t.join_interruptible(Deadline::never(), &mut NoInterrupt), Ok(true));
+    /// ```
+    pub fn join_interruptible(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<bool, JoinError> {
+        self.thread.join_interruptible(deadline, interrupt)
     }
 }
 

@@ -6,9 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use threadkit::{
-    Arrival, Barrier, BarrierError, Deadline, Interrupted, NoInterrupt, ZeroPartiesError,
-};
+use threadkit::raw::{Arrival, BarrierExt};
+use threadkit::{Barrier, BarrierError, Deadline, Interrupted, NoInterrupt, ZeroPartiesError};
 
 mod common;
 use common::{gives_up_promptly, spin_until, StopAfter};

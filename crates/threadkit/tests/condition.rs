@@ -8,9 +8,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use threadkit::raw::WaitQueue;
 use threadkit::{
     Condition, ConditionError, ConditionLock, ConditionOp, Deadline, Interrupted, Lock,
-    NoInterrupt, RLock, WaitQueue,
+    NoInterrupt, RLock,
 };
 
 mod common;

@@ -5,7 +5,8 @@
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use threadkit::{Arrival, Barrier, BarrierError};
+use threadkit::raw::{Arrival, BarrierExt};
+use threadkit::{Barrier, BarrierError};
 
 fn sorted(mut v: Vec<usize>) -> Vec<usize> {
     v.sort_unstable();

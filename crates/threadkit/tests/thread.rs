@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+use threadkit::raw::ThreadExt;
 use threadkit::{
     active_count, current_thread, enumerate, main_thread, Builder, Deadline, JoinError, StartError,
     Thread,

@@ -50,8 +50,21 @@ fn waits_for_non_daemon_threads_and_pools_but_not_daemons() {
         drop(go_tx);
     })
     .unwrap();
+    // As in CPython, an exit callback may still submit work: pools refuse it only once the
+    // callbacks have run (concurrent.futures' own exit hook comes after them).
+    let late_done = Arc::new(AtomicBool::new(false));
+    let (late_tx, late_rx) = mpsc::channel();
+    let (late_done2, pool_ref) = (late_done.clone(), &*pool);
+    register_atexit(move || {
+        let late = pool_ref.submit(move || late_done2.store(true, Ordering::SeqCst));
+        late_tx.send(late.is_ok()).unwrap();
+    })
+    .unwrap();
 
     wait_for_non_daemon_threads();
+
+    assert_eq!(late_rx.try_recv(), Ok(true));
+    assert!(late_done.load(Ordering::SeqCst));
 
     assert!(ran.load(Ordering::SeqCst));
     assert_eq!(done.load(Ordering::SeqCst), 4);

@@ -4,10 +4,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use threadkit::{JoinError, StartError, Timer};
+use threadkit::{Deadline, JoinError, NoInterrupt, StartError, Timer};
 
 mod common;
-use common::GUARD;
+use common::{StopAfter, GUARD};
 
 #[test]
 fn fires_after_the_interval_in_its_own_thread() {
@@ -130,4 +130,22 @@ fn many_timers_cancelled_concurrently() {
         assert_eq!(t.join_timeout(GUARD), Ok(true));
     }
     assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn join_interruptible_stops_on_interrupt() {
+    let t = Timer::new(Duration::from_secs(3600), || ());
+    t.start().unwrap();
+    let mut stop = StopAfter::new(2);
+    assert_eq!(
+        t.join_interruptible(Deadline::never(), &mut stop),
+        Err(JoinError::Interrupted)
+    );
+    assert_eq!(stop.checks, 2);
+    assert!(t.is_alive());
+    t.cancel();
+    assert_eq!(
+        t.join_interruptible(Deadline::after(GUARD), &mut NoInterrupt),
+        Ok(true)
+    );
 }

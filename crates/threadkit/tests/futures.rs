@@ -5,12 +5,13 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threadkit::{
-    as_completed, wait, Deadline, Future, FutureError, FutureState, InvalidStateError, Lock,
-    ReturnWhen, SubmitError, ThreadPoolExecutor, BROKEN_INITIALIZER,
+    as_completed, wait, wait_interruptible, Deadline, Event, Future, FutureError, FutureState,
+    Interrupted, InvalidStateError, Lock, NoInterrupt, ReturnWhen, SubmitError, ThreadPoolExecutor,
+    BROKEN_INITIALIZER,
 };
 
 mod common;
-use common::GUARD;
+use common::{StopAfter, GUARD};
 
 /// A gate tasks pass only once the test opens it.
 fn closed_gate() -> Arc<Lock> {
@@ -514,7 +515,7 @@ fn stress_many_submitters_every_future_completes_once() {
 
 #[test]
 fn work_queue_for_external_workers() {
-    use threadkit::{Pop, WorkQueue};
+    use threadkit::raw::{Pop, WorkQueue};
     let q = Arc::new(WorkQueue::new());
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -540,4 +541,87 @@ fn work_queue_for_external_workers() {
     all.sort_unstable();
     assert_eq!(all, (0..1000).collect::<Vec<_>>());
     assert_eq!(q.pop_until(Deadline::never()), Pop::Closed);
+}
+
+#[test]
+fn wait_interruptible_stops_on_interrupt_then_waits_again() {
+    let fs = [Future::new(), Future::new()];
+    let mut stop = StopAfter::new(3);
+    let r = wait_interruptible(&fs, ReturnWhen::AllCompleted, Deadline::never(), &mut stop);
+    assert_eq!(r, Err(Interrupted));
+    assert_eq!(stop.checks, 3);
+    fs[0].set_result(1).unwrap();
+    let r = wait_interruptible(
+        &fs,
+        ReturnWhen::FirstCompleted,
+        Deadline::never(),
+        &mut NoInterrupt,
+    );
+    assert_eq!(r.map(|r| (r.done, r.not_done)), Ok((vec![0], vec![1])));
+    // Interrupted waits leave no waiter behind: completing the futures still works.
+    fs[1].set_result(2).unwrap();
+    assert_eq!(wait(&fs, None, ReturnWhen::AllCompleted).done, [0, 1]);
+}
+
+#[test]
+fn as_completed_next_interruptible_does_not_end_the_iteration() {
+    let fs = [Future::new()];
+    let mut it = as_completed(&fs, None);
+    let got = it.next_interruptible(&mut StopAfter::new(2));
+    assert!(
+        matches!(got, Some(Err(FutureError::Interrupted))),
+        "{got:?}"
+    );
+    fs[0].set_result(()).unwrap();
+    assert_eq!(it.next().map(|r| r.ok()), Some(Some(0)));
+    assert!(it.next().is_none());
+}
+
+#[test]
+fn map_next_interruptible_keeps_the_result_for_the_next_call() {
+    let pool = ThreadPoolExecutor::new(1);
+    let go = Arc::new(Event::new());
+    let g = go.clone();
+    let mut results = pool
+        .map(
+            move |x: u32| {
+                assert!(g.wait_timeout(GUARD));
+                x * 2
+            },
+            [1, 2],
+        )
+        .unwrap();
+    let got = results.next_interruptible(&mut StopAfter::new(2));
+    assert!(
+        matches!(got, Some(Err(FutureError::Interrupted))),
+        "{got:?}"
+    );
+    assert_eq!(results.len(), 2);
+    go.set();
+    let values: Vec<u32> = results.map(Result::unwrap).collect();
+    assert_eq!(values, [2, 4]);
+}
+
+#[test]
+fn shutdown_interruptible_stops_on_interrupt_and_the_pool_stays_shut() {
+    let pool = ThreadPoolExecutor::new(1);
+    let go = Arc::new(Event::new());
+    let g = go.clone();
+    let f = pool.submit(move || g.wait_timeout(GUARD)).unwrap();
+    let mut stop = StopAfter::new(2);
+    assert_eq!(
+        pool.shutdown_interruptible(false, Deadline::never(), &mut stop),
+        Err(Interrupted)
+    );
+    assert!(matches!(pool.submit(|| true), Err(SubmitError::Shutdown)));
+    assert_eq!(
+        pool.shutdown_interruptible(false, Deadline::now(), &mut NoInterrupt),
+        Ok(false)
+    );
+    go.set();
+    assert_eq!(
+        pool.shutdown_interruptible(false, Deadline::after(GUARD), &mut NoInterrupt),
+        Ok(true)
+    );
+    assert_eq!(f.result().ok(), Some(&true));
 }
