@@ -627,18 +627,22 @@ def test_simple_queue_has_none_of_them(queue_mod):
         assert not hasattr(q, name), name
 
 
-def test_reader_under_mutex_sees_consistent_storage(queue_mod):
+def test_reader_under_mutex_sees_consistent_storage(queue_mod, request):
     # Readers of q.queue under the mutex never see a half-done put or get.
+    rust_storage_difference(queue_mod, request)
     q = queue_mod.Queue()
     stop = threading.Event()
     bad = []
 
     def reader():
-        while not stop.is_set():
-            with q.mutex:
-                n = len(q.queue)
-                if q._qsize() != n:
-                    bad.append(n)
+        try:
+            while not stop.is_set():
+                with q.mutex:
+                    n = len(q.queue)
+                    if q._qsize() != n:
+                        bad.append(n)
+        except Exception as e:  # a reader that cannot read must fail the test, not vanish
+            bad.append(e)
 
     t = threading.Thread(target=reader)
     t.start()
