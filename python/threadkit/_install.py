@@ -132,14 +132,14 @@ class _StandIn(_types.ModuleType):
 
     Its namespace is a copy of the real module's, refreshed at each install(), with
     threadkit's classes in place of the switched names. A name the real module rebinds at run
-    time (``_LIVE``) is a property of the stand-in's class that reads and writes the real
+    time (``_LIVE``, unless switched) is a property of the stand-in's class that reads the real
     module's (a data descriptor, so pytest's ``monkeypatch`` and ``unittest.mock.patch`` save
-    and restore it as they should); a name the real module gains later is read from it through
-    the PEP 562 module ``__getattr__``. An assignment or deletion through the stand-in goes to
-    the real module and the copy, except for a switched name while installed, which stays on
-    the stand-in. Uninstalled, the switched names are the real module's again. Copying keeps a
-    read as fast as on the real module but for the interpreter's specialisation for exact
-    modules (~15 ns more); a live name costs ~0.1 us, a name gained later ~0.5 us (3.11).
+    and restore it correctly); a name the real module gains later is read from it through the
+    PEP 562 module ``__getattr__``. An assignment or deletion through the stand-in goes to the
+    real module (and the copy), except for a switched name while installed, which stays on the
+    stand-in. Uninstalled, the switched names are the real module's again. Copying keeps a read
+    as fast as on the real module but for the interpreter's specialisation for exact modules
+    (~15 ns more); a live name costs ~0.1 us, a name gained later ~0.5 us (3.11).
     """
 
     def __init__(self, real, switched):
@@ -197,7 +197,8 @@ def _live_property(real, name):
 def _stand_in(real, switched):
     """A stand-in for ``real``: an instance of its own subclass of ``_StandIn`` (the class
     holds the properties of the module's live names)."""
-    live = _LIVE[real.__name__]
+    # A switched name is never a property: it must be found in the stand-in's own namespace.
+    live = _LIVE[real.__name__] - set(switched)
     cls = type("_StandIn", (_StandIn,), {n: _live_property(real, n) for n in live})
     cls.__module__ = __name__
     cls.__qualname__ = "_StandIn[%s]" % real.__name__
@@ -218,6 +219,7 @@ class _State:
     installed = False
     stand_ins = None  # {module name: _StandIn}, made on the first install()
     saved = None  # {module name: real module} while installed
+    env_warned = False
 
 
 def _make_stand_ins():
@@ -337,7 +339,9 @@ def _install_from_env():
     value = _os.environ.get(ENV_VAR, "")
     if value == "1":
         install()
-    elif value not in ("", "0"):
+    elif value not in ("", "0") and not _State.env_warned:
+        # Once: `site` may read the same site-packages twice (lib and its lib64 symlink).
+        _State.env_warned = True
         _sys.stderr.write(
             "threadkit: %s=%r is not 1 or 0; threadkit is not installed\n" % (ENV_VAR, value)
         )
