@@ -303,7 +303,12 @@ def main(argv=None):
     try:
         run(opts.kind, opts.target, opts.args)
     except ProgramNotFound as e:
-        print("%s: %s" % (sys.executable, e), file=sys.stderr)
+        # `python` names itself as invoked when it cannot open a file, and runpy, which
+        # reports the other cases, as sys.executable.
+        name = sys.executable
+        if e.status == 2 and sys.orig_argv:
+            name = sys.orig_argv[0]
+        print("%s: %s" % (name, e), file=sys.stderr)
         return e.status
     return None
 
@@ -336,7 +341,7 @@ def _script(path):
         # A directory or zip file: its __main__ module, with it as sys.path[0].
         spec = importlib.machinery.PathFinder.find_spec("__main__", [abspath])
         if spec is None or spec.loader is None:
-            raise ProgramNotFound("can't find '__main__' module in %r" % path, 1)
+            raise ProgramNotFound("can't find '__main__' module in %r" % abspath, 1)
         code = spec.loader.get_code("__main__")
         return code, _module_attrs(spec), abspath
     try:
