@@ -458,6 +458,12 @@ def run(kind, target, args):
             sys.argv[0] = spec.origin
         else:
             code = _compile(target, "<string>")
+            if sys.version_info >= (3, 13):
+                # As `python -c` from 3.13: tracebacks show the lines of the code.
+                import linecache
+
+                lines = [line + "\n" for line in target.splitlines()]
+                linecache.cache["<string>"] = (len(target), None, lines, "<string>")
             attrs = {}
             path0 = ""
             sys.argv = ["-c", *args]
