@@ -125,6 +125,26 @@ print(concurrent.futures.ThreadPoolExecutor.__module__)
     ]
 
 
+def test_threadkits_own_modules_keep_the_real_modules():
+    # threadkit is built on the standard library's modules (Thread subclasses the standard
+    # library's, the registry is threading's...): none of its modules may hold a stand-in,
+    # including threadkit.futures, which install() imports after the switch if needed.
+    out = check(
+        run(
+            """
+import sys, threadkit
+threadkit.install()
+import threadkit.futures
+from threadkit._install import _StandIn
+print([(name, key) for name, module in list(sys.modules.items())
+       if name.startswith("threadkit") and module is not None
+       for key, value in vars(module).items() if isinstance(value, _StandIn)])
+"""
+        )
+    )
+    assert out == "[]\n"
+
+
 def test_install_is_idempotent_and_uninstall_restores():
     out = check(
         run(

@@ -41,7 +41,10 @@ The standard library's modules themselves are not changed: their own code keeps 
 own classes (``threading._DummyThread`` runs ``Thread.__init__`` through its module's globals,
 ``BoundedSemaphore`` runs ``Semaphore.__init__``; patching those names in place, as gevent's
 ``monkey.patch_all()`` does, would run threadkit's ``__init__`` on the standard library's
-objects). threadkit's own modules imported the real modules before any switch and keep them.
+objects). threadkit's own modules imported the real modules before any switch and keep them
+(a threadkit module imported for the first time after ``install()`` would get the stand-ins:
+threadkit's modules are imported by ``import threadkit``, and ``install()`` imports
+``threadkit.futures`` with the real modules in place).
 
 Before and after
 ----------------
@@ -67,7 +70,8 @@ What cannot be switched
 interpreter's); locks and threads that C extensions create themselves; objects created before
 ``install()`` and names bound before it (above); the standard library's private names
 (``threading._allocate_lock``...). ``python -I``/``-S`` skip the ``.pth`` file, so such child
-processes do not see ``THREADKIT_INSTALL``.
+processes do not see ``THREADKIT_INSTALL``, nor do editable installs (``maturin develop``,
+``pip install -e``), which have no ``threadkit_install.pth``.
 """
 
 import functools as _functools
@@ -229,7 +233,13 @@ def _make_stand_ins():
     import concurrent.futures as cf
     import concurrent.futures.thread as cft
 
-    import threadkit.futures as tk_futures
+    # threadkit.futures itself must hold the real modules, as all of threadkit does.
+    saved = {name: _sys.modules[name] for name in ("threading", "queue")}
+    _sys.modules.update(threading=_std_threading, queue=_std_queue)
+    try:
+        import threadkit.futures as tk_futures
+    finally:
+        _sys.modules.update(saved)
 
     cf_real = _sys.modules["concurrent.futures"]
     cft_real = _sys.modules["concurrent.futures.thread"]
