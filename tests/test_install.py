@@ -18,7 +18,6 @@ import types
 
 import pytest
 
-import threadkit
 from threadkit import _install
 
 ENV = "THREADKIT_INSTALL"
