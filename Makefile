@@ -49,6 +49,9 @@ test: rust-test loom py-test
 
 demo: develop
 	@for ex in examples/*.py; do echo; echo "=== $$ex"; $(VENV)/bin/python $$ex; done
+	@echo; echo "=== the same examples/unchanged_program.py, unchanged, on threadkit:"
+	@echo "    python -m threadkit examples/unchanged_program.py"
+	$(VENV)/bin/python -m threadkit examples/unchanged_program.py
 	$(VENV)/bin/python bench/bench.py --quick
 
 bench: develop

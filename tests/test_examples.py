@@ -90,6 +90,27 @@ def check_two_locks(lines):
                      "inventory after restock: {'apples': 13}"]
 
 
+UNCHANGED_PROGRAM_TYPES = {
+    # what the unchanged program's objects are: plainly, and under `python -m threadkit`
+    "stdlib": ["threading.Lock()         _thread.lock",
+               "queue.Queue              queue.Queue",
+               "ThreadPoolExecutor       concurrent.futures.thread.ThreadPoolExecutor",
+               "logging's handler lock   _thread.RLock"],
+    "threadkit": ["threading.Lock()         threadkit.Lock",
+                  "queue.Queue              threadkit.queue.Queue",
+                  "ThreadPoolExecutor       threadkit.futures.ThreadPoolExecutor",
+                  "logging's handler lock   threadkit.RLock"],
+}
+
+
+def check_unchanged_program(lines):
+    # Plainly it runs on the standard library (on threadkit if this suite itself runs under
+    # `python -m threadkit`, whose THREADKIT_INSTALL=1 it inherits); test_main.py runs it both
+    # ways.
+    assert lines[0] == "MainThread: 5 lines, 60 words, reader done: True"
+    assert lines[1:] in UNCHANGED_PROGRAM_TYPES.values(), lines
+
+
 CHECKS = {
     "threads_with_arguments.py": check_threads_with_arguments,
     "counter.py": check_counter,
@@ -102,6 +123,7 @@ CHECKS = {
     "queue_pipeline.py": check_queue_pipeline,
     "barrier.py": check_barrier,
     "two_locks.py": check_two_locks,
+    "unchanged_program.py": check_unchanged_program,
 }
 
 

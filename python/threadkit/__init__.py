@@ -6,6 +6,10 @@ Switch with one changed import::
     import threadkit.queue as queue
     from threadkit.futures import ThreadPoolExecutor
 
+Or switch the whole process, libraries included, without changing an import: call
+``threadkit.install()`` first, or run ``python -m threadkit program.py`` (see
+``threadkit._install``).
+
 This package also exports every threadkit primitive flat (``threadkit.Lock``...).
 """
 
@@ -20,6 +24,9 @@ from threadkit.queue import (
     SimpleQueue,
 )
 from threadkit.threading import Barrier, BrokenBarrierError, Condition, Thread, Timer
+
+# Last: it imports the modules above before switching anything.
+from threadkit._install import install, installed, uninstall  # noqa: E402
 
 __all__ = [
     "Barrier",
@@ -39,4 +46,7 @@ __all__ = [
     "SimpleQueue",
     "Thread",
     "Timer",
+    "install",
+    "installed",
+    "uninstall",
 ]
