@@ -251,7 +251,9 @@ pub(crate) enum WaitOutcome {
 
 /// Blocks on `cv` while `blocked(&mut state)` holds, until `deadline`, checking `interrupt`
 /// between slices with `mutex` released. The condition is evaluated once more after the
-/// deadline passes, so a notification that raced the timeout is not lost.
+/// deadline passes, so a notification that raced the timeout is not lost. `blocked` may have a
+/// side effect when it returns false (take the lock it waits for): it is never evaluated again
+/// after returning false.
 pub(crate) fn wait_while<'a, T>(
     mutex: &'a Mutex<T>,
     cv: &Condvar,
@@ -270,7 +272,12 @@ pub(crate) fn wait_while<'a, T>(
         let (until, is_slice) = deadline.slice_end(interrupt.interval());
         let (g, timed_out) = cv.wait_until(guard, until);
         guard = g;
-        if timed_out && is_slice && blocked(&mut guard) {
+        if timed_out && is_slice {
+            // A predicate may take what it waits for (a lock, a permit) when it returns false:
+            // return at once rather than evaluate it again at the top of the loop.
+            if !blocked(&mut guard) {
+                return (guard, WaitOutcome::Ready);
+            }
             let (g, r) = mutex.unlocked(guard, || interrupt.check());
             guard = g;
             if r.is_err() {
