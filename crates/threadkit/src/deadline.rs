@@ -218,6 +218,36 @@ pub trait Interrupt {
     fn interval(&self) -> Option<Duration>;
     /// Called while blocked (with no internal lock held): `Err` aborts the wait.
     fn check(&mut self) -> Result<(), Interrupted>;
+
+    /// Called, with no internal lock held, when this wait found a deadlock as it was about to
+    /// block (see [`crate::debug`]). If the report [`raises`](crate::debug::DeadlockReport::raises),
+    /// the wait should give up: return `Err` (the wait then fails as interrupted, having
+    /// changed nothing) or panic. Otherwise report it and return `Ok`: the wait goes on. `Err`
+    /// from a wait that cannot give up (a Condition taking its lock back) is ignored.
+    ///
+    /// The default is [`debug::default_on_deadlock`](crate::debug::default_on_deadlock):
+    /// panic with [`DeadlockError`](crate::debug::DeadlockError), or call the deadlock hook.
+    /// The Python bindings override it to call `threadkit.deadlock_hook` or raise
+    /// `threadkit.DeadlockError`.
+    ///
+    /// ```
+    /// use threadkit::debug::DeadlockReport;
+    /// use threadkit::{Interrupt, Interrupted};
+    ///
+    /// /// Gives up on a deadlock instead of panicking, whatever the action.
+    /// struct GiveUp;
+    /// impl Interrupt for GiveUp {
+    ///     fn interval(&self) -> Option<std::time::Duration> { None }
+    ///     fn check(&mut self) -> Result<(), Interrupted> { Ok(()) }
+    ///     fn on_deadlock(&mut self, report: &DeadlockReport) -> Result<(), Interrupted> {
+    ///         eprintln!("{report}");
+    ///         Err(Interrupted)
+    ///     }
+    /// }
+    /// ```
+    fn on_deadlock(&mut self, report: &crate::debug::DeadlockReport) -> Result<(), Interrupted> {
+        crate::debug::default_on_deadlock(report)
+    }
 }
 
 /// The [`Interrupt`] that never interrupts: block until done or the deadline.

@@ -44,6 +44,7 @@ mod sync;
 pub mod barrier;
 pub mod condition;
 pub mod deadline;
+pub mod debug;
 pub mod event;
 pub mod executor;
 pub mod ident;
