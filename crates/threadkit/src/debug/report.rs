@@ -62,12 +62,12 @@ fn display_name(name: Option<&str>, ident: u64) -> String {
 /// ```text
 /// Deadlock found: 2 threads wait for each other.
 ///
-/// Thread 'write_log' (ident 139843245840064)
-///     waits for Lock 'inventory' created at src/shop.rs:12 for 0.001 s
+/// Thread 'write_log' (ident 139843245840064), waiting for 0.001 s
+///     waits for Lock 'inventory' created at src/shop.rs:12
 ///     held by 'restock' (ident 139843247945408)
 ///
-/// Thread 'restock' (ident 139843247945408)
-///     waits for Lock 'log' created at src/shop.rs:13 for 0.012 s
+/// Thread 'restock' (ident 139843247945408), waiting for 0.012 s
+///     waits for Lock 'log' created at src/shop.rs:13
 ///     held by 'write_log' (ident 139843245840064)
 ///
 /// Cycle: 'write_log' -> Lock 'inventory' -> 'restock' -> Lock 'log' -> 'write_log'
@@ -188,13 +188,14 @@ impl fmt::Display for DeadlockReport {
         )?;
         for t in &self.threads {
             writeln!(f)?;
-            writeln!(f, "Thread {} (ident {})", t.display_name(), t.ident)?;
-            write!(
+            writeln!(
                 f,
-                "    waits for {} for {:.3} s",
-                describe(t.kind, &t.label, true),
+                "Thread {} (ident {}), waiting for {:.3} s",
+                t.display_name(),
+                t.ident,
                 t.waited.as_secs_f64()
             )?;
+            write!(f, "    waits for {}", describe(t.kind, &t.label, true))?;
             if t.reacquire {
                 write!(f, " (taking it back after Condition.wait)")?;
             }
