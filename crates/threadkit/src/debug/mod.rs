@@ -67,6 +67,9 @@
 mod contention;
 mod detect;
 mod label;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_model;
 mod report;
 mod slot;
 mod snapshot;

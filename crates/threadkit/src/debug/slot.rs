@@ -294,15 +294,58 @@ pub(crate) fn slots_after_fork() {
 #[must_use]
 pub(crate) struct Waiting<'a> {
     /// `None`: diagnostics are off for this wait (loom builds, or a thread being destroyed).
-    slot: Option<Arc<Slot>>,
+    recorded: Option<Recorded<'a>>,
     stats: Option<&'static Stats>,
     start: Instant,
     timed: bool,
     reacquire: bool,
-    /// The record of an outer wait of the same thread (a wait in an interrupt check or a
-    /// deadlock handler), put back on drop.
+}
+
+/// A record set in a slot, for as long as the target is borrowed; dropping it removes the
+/// record (rule 2 of the module documentation), putting back the record of an outer wait of the
+/// same thread if there was one (a wait in an interrupt check or a deadlock handler).
+pub(crate) struct Recorded<'a> {
+    slot: Arc<Slot>,
     outer: Option<Record>,
     _target: PhantomData<&'a ()>,
+}
+
+impl<'a> Recorded<'a> {
+    /// Sets the record of a wait on `on.target` (rule 1: the target is borrowed for `'a`, and
+    /// this guard lives no longer).
+    pub(crate) fn new(slot: Arc<Slot>, on: &WaitOn<'a>, since: Instant, timed: bool) -> Self {
+        let record = Record {
+            kind: on.kind,
+            target: on.target as *const (dyn Waitable + 'static),
+            since,
+            timed,
+            reacquire: on.reacquire,
+            generation: next_generation(),
+        };
+        let outer = slot.state.lock().record.replace(record);
+        Recorded {
+            slot,
+            outer,
+            _target: PhantomData,
+        }
+    }
+
+    pub(crate) fn slot(&self) -> &Arc<Slot> {
+        &self.slot
+    }
+}
+
+impl Drop for Recorded<'_> {
+    fn drop(&mut self) {
+        let mut state = self.slot.state.lock();
+        state.record = self.outer.take().map(|mut outer| {
+            // The outer wait went on after something else ran on this thread.
+            outer.generation = next_generation();
+            outer
+        });
+        state.delivery = None;
+        self.slot.poked.store(false, Ordering::Relaxed);
+    }
 }
 
 impl<'a> Waiting<'a> {
@@ -321,42 +364,30 @@ impl<'a> Waiting<'a> {
         if let Some(stats) = stats {
             stats.enter();
         }
-        let mut outer = None;
-        if let Some(slot) = &slot {
-            let record = Record {
-                kind: on.kind,
-                target: on.target as *const (dyn Waitable + 'static),
-                since: start,
-                timed,
-                reacquire: on.reacquire,
-                generation: next_generation(),
-            };
-            outer = slot.state.lock().record.replace(record);
-        }
         Waiting {
-            slot,
+            recorded: slot.map(|slot| Recorded::new(slot, &on, start, timed)),
             stats,
             start,
             timed,
             reacquire: on.reacquire,
-            outer,
-            _target: PhantomData,
         }
+    }
+
+    fn slot(&self) -> Option<&Arc<Slot>> {
+        self.recorded.as_ref().map(Recorded::slot)
     }
 
     /// Whether another thread handed this one a deadlock report to act on: the wait loop must
     /// stop waiting and call [`Waiting::deliver`] with no internal lock held.
     #[inline]
     pub(crate) fn poked(&self) -> bool {
-        self.slot
-            .as_ref()
-            .is_some_and(|s| s.poked.load(Ordering::Acquire))
+        self.slot().is_some_and(|s| s.poked.load(Ordering::Acquire))
     }
 
     /// Acts on the report another thread handed over: `interrupt.on_deadlock(report)`. Call it
     /// with no internal lock held; `Err` ends the wait.
     pub(crate) fn deliver(&self, interrupt: &mut dyn Interrupt) -> Result<(), Interrupted> {
-        let Some(slot) = &self.slot else {
+        let Some(slot) = self.slot() else {
             return Ok(());
         };
         let report = {
@@ -378,7 +409,7 @@ impl<'a> Waiting<'a> {
         if self.timed {
             return Ok(());
         }
-        let Some(slot) = &self.slot else {
+        let Some(slot) = self.slot() else {
             return Ok(());
         };
         super::detect::on_block(slot, self.reacquire, interrupt)
@@ -387,16 +418,7 @@ impl<'a> Waiting<'a> {
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        if let Some(slot) = &self.slot {
-            let mut state = slot.state.lock();
-            state.record = self.outer.take().map(|mut outer| {
-                // The outer wait went on after something else ran on this thread.
-                outer.generation = next_generation();
-                outer
-            });
-            state.delivery = None;
-            slot.poked.store(false, Ordering::Relaxed);
-        }
+        drop(self.recorded.take());
         if let Some(stats) = self.stats {
             stats.leave(self.start.elapsed());
         }
