@@ -52,6 +52,15 @@ pub trait ConditionLock: Send + Sync {
     /// closes (see [`crate::debug`]) to `interrupt`'s
     /// [`on_deadlock`](Interrupt::on_deadlock); the wait still cannot be interrupted or give
     /// up. [`WaitQueue::wait_with`] re-acquires this way. The default ignores `interrupt`.
+    ///
+    /// ```
+    /// use threadkit::{ConditionLock, NoInterrupt, RLock};
+    /// let lock = RLock::new();
+    /// lock.acquire();
+    /// let saved = ConditionLock::release_save(&lock).unwrap();
+    /// ConditionLock::acquire_restore_reporting(&lock, saved, &mut NoInterrupt);
+    /// assert!(lock.is_owned());
+    /// ```
     fn acquire_restore_reporting(&self, saved: Self::Saved, interrupt: &mut dyn Interrupt) {
         let _ = interrupt;
         self.acquire_restore(saved);
@@ -94,11 +103,11 @@ impl ConditionLock for Lock {
     }
 
     fn acquire_restore(&self, _saved: ()) {
-        self.acquire_restore_reporting_lock(&mut NoInterrupt);
+        self.reacquire_reporting(&mut NoInterrupt);
     }
 
     fn acquire_restore_reporting(&self, _saved: (), interrupt: &mut dyn Interrupt) {
-        self.acquire_restore_reporting_lock(interrupt);
+        self.reacquire_reporting(interrupt);
     }
 
     fn acquire_interruptible(
@@ -136,7 +145,7 @@ impl ConditionLock for RLock {
     }
 
     fn acquire_restore_reporting(&self, saved: (u64, u64), interrupt: &mut dyn Interrupt) {
-        RLock::acquire_restore_reporting(self, saved, interrupt);
+        self.reacquire_reporting(saved, interrupt);
     }
 
     fn acquire_interruptible(

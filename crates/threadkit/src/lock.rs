@@ -259,7 +259,7 @@ impl Lock {
 
     /// A Condition's re-acquire: blocks until acquired; a deadlock it closes goes to
     /// `interrupt`'s [`on_deadlock`](Interrupt::on_deadlock), never to give up.
-    pub(crate) fn acquire_restore_reporting_lock(&self, interrupt: &mut dyn Interrupt) {
+    pub(crate) fn reacquire_reporting(&self, interrupt: &mut dyn Interrupt) {
         let on = WaitOn {
             reacquire: true,
             ..WaitOn::new(WaitKind::Lock, self, &self.tag)

@@ -377,17 +377,13 @@ impl RLock {
     /// assert_eq!(lock.recursion_count(), 3);
     /// ```
     pub fn acquire_restore(&self, state: (u64, u64)) {
-        self.acquire_restore_reporting(state, &mut NoInterrupt);
+        self.reacquire_reporting(state, &mut NoInterrupt);
     }
 
     /// [`RLock::acquire_restore`], as a Condition's re-acquire: a deadlock this wait closes is
     /// handed to `interrupt`'s [`on_deadlock`](Interrupt::on_deadlock) (never to give up:
     /// this wait cannot); the wait is not otherwise interruptible.
-    pub(crate) fn acquire_restore_reporting(
-        &self,
-        state: (u64, u64),
-        interrupt: &mut dyn Interrupt,
-    ) {
+    pub(crate) fn reacquire_reporting(&self, state: (u64, u64), interrupt: &mut dyn Interrupt) {
         let (count, owner) = state;
         let on = WaitOn {
             reacquire: true,
