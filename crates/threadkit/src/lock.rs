@@ -7,12 +7,24 @@ use std::time::Duration;
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
 use crate::debug::{HeldBy, Label, ReportOnly, Tag, WaitKind, WaitOn, Waitable, Waiting};
 use crate::ident::get_ident;
+use crate::rlock::RLock;
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 
 const UNLOCKED: usize = 0;
 const LOCKED: usize = 1;
 /// Locked, and a thread may be waiting: the release must wake one.
 const CONTENDED: usize = 2;
+
+/// Whom a [`Lock`]'s slow path waits for, as its wait record says.
+#[derive(Clone, Copy)]
+pub(crate) enum AcquireFor<'a> {
+    /// The lock itself.
+    Lock,
+    /// The [`RLock`] this lock is the inner lock of.
+    RLock(&'a RLock),
+    /// A Condition taking back this lock (or that RLock): the wait cannot give up.
+    Reacquire(Option<&'a RLock>),
+}
 
 /// Why a release failed.
 ///
@@ -147,10 +159,6 @@ impl Lock {
         self
     }
 
-    pub(crate) fn tag(&self) -> &Tag {
-        &self.tag
-    }
-
     /// The lock's name and creation site.
     ///
     /// ```
@@ -232,21 +240,17 @@ impl Lock {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<bool, Interrupted> {
-        self.acquire_as(
-            deadline,
-            interrupt,
-            WaitOn::new(WaitKind::Lock, self, &self.tag),
-        )
+        self.acquire_as(deadline, interrupt, AcquireFor::Lock)
     }
 
-    /// [`Lock::acquire_interruptible`], with the slow path recording the wait as `on` (an
-    /// [`crate::RLock`] records itself; a Condition's re-acquire cannot give up).
+    /// [`Lock::acquire_interruptible`], with the slow path recording the wait as `what` says.
+    /// (Two words, passed in registers: the fast path builds nothing.)
     #[inline]
     pub(crate) fn acquire_as(
         &self,
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
-        on: WaitOn<'_>,
+        what: AcquireFor<'_>,
     ) -> Result<bool, Interrupted> {
         if self.try_acquire() {
             return Ok(true);
@@ -254,17 +258,14 @@ impl Lock {
         if deadline.has_passed() {
             return Ok(false);
         }
-        self.acquire_slow(deadline, interrupt, on)
+        self.acquire_slow(deadline, interrupt, what)
     }
 
     /// A Condition's re-acquire: blocks until acquired; a deadlock it closes goes to
     /// `interrupt`'s [`on_deadlock`](Interrupt::on_deadlock), never to give up.
     pub(crate) fn reacquire_reporting(&self, interrupt: &mut dyn Interrupt) {
-        let on = WaitOn {
-            reacquire: true,
-            ..WaitOn::new(WaitKind::Lock, self, &self.tag)
-        };
-        let r = self.acquire_as(Deadline::never(), &mut ReportOnly(interrupt), on);
+        let what = AcquireFor::Reacquire(None);
+        let r = self.acquire_as(Deadline::never(), &mut ReportOnly(interrupt), what);
         debug_assert_eq!(r, Ok(true));
     }
 
@@ -273,8 +274,20 @@ impl Lock {
         &self,
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
-        on: WaitOn<'_>,
+        what: AcquireFor<'_>,
     ) -> Result<bool, Interrupted> {
+        let on = match what {
+            AcquireFor::Lock => WaitOn::new(WaitKind::Lock, self, &self.tag),
+            AcquireFor::RLock(rlock) => WaitOn::new(WaitKind::RLock, rlock, &self.tag),
+            AcquireFor::Reacquire(None) => WaitOn {
+                reacquire: true,
+                ..WaitOn::new(WaitKind::Lock, self, &self.tag)
+            },
+            AcquireFor::Reacquire(Some(rlock)) => WaitOn {
+                reacquire: true,
+                ..WaitOn::new(WaitKind::RLock, rlock, &self.tag)
+            },
+        };
         let waiting = Waiting::start(on, deadline);
         waiting.check_deadlock(interrupt)?;
         loop {

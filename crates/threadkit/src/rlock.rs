@@ -6,9 +6,9 @@ use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{Deadline, Interrupt, Interrupted, NoInterrupt};
-use crate::debug::{HeldBy, Label, ReportOnly, Tag, WaitKind, WaitOn, Waitable};
+use crate::debug::{HeldBy, Label, ReportOnly, Tag, Waitable};
 use crate::ident::get_ident;
-use crate::lock::{Lock, ReleaseError};
+use crate::lock::{AcquireFor, Lock, ReleaseError};
 use crate::sync::{AtomicU64, Ordering};
 
 /// A reentrant lock, as Python's `threading.RLock`: the thread that holds it may acquire it
@@ -199,8 +199,9 @@ impl RLock {
             self.bump();
             return Ok(true);
         }
-        let on = WaitOn::new(WaitKind::RLock, self, self.lock.tag());
-        let got = self.lock.acquire_as(deadline, interrupt, on)?;
+        let got = self
+            .lock
+            .acquire_as(deadline, interrupt, AcquireFor::RLock(self))?;
         if got {
             self.take(me, 1);
         }
@@ -385,13 +386,10 @@ impl RLock {
     /// this wait cannot); the wait is not otherwise interruptible.
     pub(crate) fn reacquire_reporting(&self, state: (u64, u64), interrupt: &mut dyn Interrupt) {
         let (count, owner) = state;
-        let on = WaitOn {
-            reacquire: true,
-            ..WaitOn::new(WaitKind::RLock, self, self.lock.tag())
-        };
+        let what = AcquireFor::Reacquire(Some(self));
         let r = self
             .lock
-            .acquire_as(Deadline::never(), &mut ReportOnly(interrupt), on);
+            .acquire_as(Deadline::never(), &mut ReportOnly(interrupt), what);
         debug_assert_eq!(r, Ok(true));
         self.take(owner, count);
     }
