@@ -30,7 +30,7 @@
 //!
 //! # Reported once
 //!
-//! The set of `(ident, generation)` of the members names one deadlock: if two members close it
+//! The set of `(thread, generation)` of the members names one deadlock: if two members close it
 //! at once, the second walker finds the set already reported and only waits.
 
 use std::collections::VecDeque;
@@ -53,17 +53,37 @@ pub(crate) struct Member {
     pub(crate) seen: Seen,
 }
 
-/// The deadlocks reported, by their sorted `(ident, generation)` sets. Its mutex is the one
+/// The deadlocks reported, by their sorted `(slot serial, generation)` sets. Its mutex is the one
 /// every walk for a blocking thread runs under.
 pub(super) static REPORTED: parking_lot::Mutex<Option<VecDeque<DeadlockKey>>> =
     parking_lot::Mutex::new(None);
 
-/// The sorted `(ident, generation)` pairs of a deadlock's members.
+/// The sorted `(slot serial, generation)` pairs of a deadlock's members.
 type DeadlockKey = Vec<(u64, u64)>;
+
+/// The threads a thread that waits as `seen` certainly waits for: `None` if it is no
+/// deadlock member (a timed wait, no certain holder).
+fn holders(seen: &Seen) -> Option<&[u64]> {
+    if seen.timed {
+        return None;
+    }
+    match &seen.held_by {
+        HeldBy::Thread { certain: true, .. } => Some(seen.held_by.idents()),
+        HeldBy::AllOf(holders) if !holders.is_empty() => Some(holders),
+        _ => None,
+    }
+}
 
 /// One pass: the closed set from `me`, or `None` if some member is not certainly stuck, or if
 /// `me` is not in a cycle.
 fn walk(me: &Arc<Slot>, with_label: bool) -> Option<Vec<Member>> {
+    // The usual case, without allocating: the holder of what `me` waits for is running.
+    let mine = me.read(false)?;
+    for &holder in holders(&mine)? {
+        if holder != me.ident {
+            holders(&slot::read_slot_of(holder)?)?;
+        }
+    }
     let mut members: Vec<Member> = Vec::new();
     let mut todo = vec![me.ident];
     while let Some(ident) = todo.pop() {
@@ -79,17 +99,7 @@ fn walk(me: &Arc<Slot>, with_label: bool) -> Option<Vec<Member>> {
             slot::slot_of(ident)?
         };
         let seen = slot.read(with_label)?;
-        if seen.timed {
-            return None;
-        }
-        match &seen.held_by {
-            HeldBy::Thread {
-                ident: holder,
-                certain: true,
-            } => todo.push(*holder),
-            HeldBy::AllOf(holders) if !holders.is_empty() => todo.extend(holders),
-            _ => return None,
-        }
+        todo.extend(holders(&seen)?);
         members.push(Member { slot, seen });
     }
     members
@@ -138,7 +148,7 @@ pub(crate) fn on_block(
         };
         let mut key: DeadlockKey = members
             .iter()
-            .map(|m| (m.slot.ident, m.seen.generation))
+            .map(|m| (m.slot.serial, m.seen.generation))
             .collect();
         key.sort_unstable();
         let reported = reported.get_or_insert_with(VecDeque::new);

@@ -250,7 +250,7 @@ pub(crate) fn cycle_path(members: &[Member], closer: u64) -> Vec<usize> {
     let mut seen = vec![false; members.len()];
     seen[start] = true;
     while let Some(i) = queue.pop_front() {
-        for h in members[i].seen.held_by.idents() {
+        for &h in members[i].seen.held_by.idents() {
             if h == closer {
                 let mut path = vec![i];
                 let mut at = i;
@@ -305,7 +305,7 @@ pub(crate) fn build(members: &[Member], closer: u64, raises: bool) -> DeadlockRe
                 name,
                 kind: m.seen.kind,
                 label: m.seen.label.clone().expect("the second pass reads labels"),
-                held_by: m.seen.held_by.idents(),
+                held_by: m.seen.held_by.idents().to_vec(),
                 waited: now.saturating_duration_since(m.seen.since),
                 reacquire: m.seen.reacquire,
             }

@@ -18,7 +18,7 @@
 //! `tests/loom_debug.rs` model-checks rules 1-3 against a reader.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 use std::sync::Arc;
@@ -72,11 +72,11 @@ pub(crate) enum HeldBy {
 
 impl HeldBy {
     /// The threads that hold it, certain or not.
-    pub(crate) fn idents(&self) -> Vec<u64> {
+    pub(crate) fn idents(&self) -> &[u64] {
         match self {
-            HeldBy::Unknown => Vec::new(),
-            HeldBy::Thread { ident, .. } => vec![*ident],
-            HeldBy::AllOf(v) => v.clone(),
+            HeldBy::Unknown => &[],
+            HeldBy::Thread { ident, .. } => std::slice::from_ref(ident),
+            HeldBy::AllOf(v) => v,
         }
     }
 }
@@ -124,6 +124,9 @@ unsafe impl Send for Record {}
 #[derive(Default)]
 struct SlotState {
     record: Option<Record>,
+    /// The generation of the last record set: each record gets the next one, so
+    /// `(serial, generation)` names one wait of one thread for the life of the process.
+    generation: u64,
     /// A deadlock report another thread handed to this one (see [`Slot::poke`]).
     delivery: Option<DeadlockReport>,
 }
@@ -131,6 +134,8 @@ struct SlotState {
 /// One thread's wait record, shared with readers.
 pub(crate) struct Slot {
     pub(crate) ident: u64,
+    /// Unique among all slots ever made (idents are reused once a thread is gone).
+    pub(crate) serial: u64,
     /// The std thread's name, captured when the slot was made (the threadkit registry's name,
     /// if any, wins in reports).
     pub(crate) std_name: Option<String>,
@@ -151,18 +156,21 @@ pub(crate) struct Seen {
     pub(crate) generation: u64,
 }
 
-/// Every record gets a new number, so `(ident, generation)` names one wait of one thread for
-/// the life of the process.
-static GENERATION: StdAtomicU64 = StdAtomicU64::new(1);
+/// The next slot's serial.
+static SERIAL: StdAtomicU64 = StdAtomicU64::new(1);
 
-fn next_generation() -> u64 {
-    GENERATION.fetch_add(1, StdOrdering::Relaxed)
+impl SlotState {
+    fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
 }
 
 impl Slot {
     pub(crate) fn new(ident: u64, std_name: Option<String>) -> Slot {
         Slot {
             ident,
+            serial: SERIAL.fetch_add(1, StdOrdering::Relaxed),
             std_name,
             state: Mutex::new(SlotState::default()),
             poked: AtomicBool::new(false),
@@ -208,8 +216,8 @@ impl Slot {
 // ---------------------------------------------------------------------------------------------
 // The slots of all threads
 
-pub(super) static SLOTS: parking_lot::Mutex<Option<HashMap<u64, Arc<Slot>>>> =
-    parking_lot::Mutex::new(None);
+pub(super) static SLOTS: parking_lot::Mutex<BTreeMap<u64, Arc<Slot>>> =
+    parking_lot::Mutex::new(BTreeMap::new());
 
 /// The calling thread's slot; unregistered when the thread exits.
 struct Mine(OnceCell<Arc<Slot>>);
@@ -218,10 +226,8 @@ impl Drop for Mine {
     fn drop(&mut self) {
         if let Some(slot) = self.0.get() {
             let mut slots = SLOTS.lock();
-            if let Some(map) = slots.as_mut() {
-                if map.get(&slot.ident).is_some_and(|s| Arc::ptr_eq(s, slot)) {
-                    map.remove(&slot.ident);
-                }
+            if slots.get(&slot.ident).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+                slots.remove(&slot.ident);
             }
         }
     }
@@ -240,10 +246,7 @@ fn my_slot() -> Option<Arc<Slot>> {
                 let name = std::thread::current().name().map(String::from);
                 let slot = Arc::new(Slot::new(get_ident(), name));
                 super::note_pid();
-                SLOTS
-                    .lock()
-                    .get_or_insert_with(HashMap::new)
-                    .insert(slot.ident, slot.clone());
+                SLOTS.lock().insert(slot.ident, slot.clone());
                 slot
             })
             .clone()
@@ -253,16 +256,19 @@ fn my_slot() -> Option<Arc<Slot>> {
 
 /// The slot of thread `ident`, if it ever waited.
 pub(crate) fn slot_of(ident: u64) -> Option<Arc<Slot>> {
-    SLOTS.lock().as_ref()?.get(&ident).cloned()
+    SLOTS.lock().get(&ident).cloned()
+}
+
+/// What thread `ident` waits for now, if it waits (without cloning its slot: for walks that
+/// usually stop at the first thread, which is running).
+pub(crate) fn read_slot_of(ident: u64) -> Option<Seen> {
+    // Lock order: SLOTS, then a slot's mutex (nothing takes them the other way round).
+    SLOTS.lock().get(&ident)?.read(false)
 }
 
 /// Every slot.
 pub(crate) fn all_slots() -> Vec<Arc<Slot>> {
-    SLOTS
-        .lock()
-        .as_ref()
-        .map(|m| m.values().cloned().collect())
-        .unwrap_or_default()
+    SLOTS.lock().values().cloned().collect()
 }
 
 /// In a child after `fork()`: forgets every other thread's slot (those threads do not exist
@@ -272,11 +278,9 @@ pub(crate) fn slots_after_fork() {
     super::unlock_after_fork(&SLOTS);
     let me = get_ident();
     let mut slots = SLOTS.lock();
-    if let Some(map) = slots.as_mut() {
-        map.retain(|&ident, _| ident == me);
-        if let Some(slot) = map.get(&me) {
-            drop(slot.state.lock_after_fork());
-        }
+    slots.retain(|&ident, _| ident == me);
+    if let Some(slot) = slots.get(&me) {
+        drop(slot.state.lock_after_fork());
     }
 }
 
@@ -314,15 +318,17 @@ impl<'a> Recorded<'a> {
     /// Sets the record of a wait on `on.target` (rule 1: the target is borrowed for `'a`, and
     /// this guard lives no longer).
     pub(crate) fn new(slot: Arc<Slot>, on: &WaitOn<'a>, since: Instant, timed: bool) -> Self {
+        let mut state = slot.state.lock();
         let record = Record {
             kind: on.kind,
             target: on.target as *const (dyn Waitable + 'static),
             since,
             timed,
             reacquire: on.reacquire,
-            generation: next_generation(),
+            generation: state.next_generation(),
         };
-        let outer = slot.state.lock().record.replace(record);
+        let outer = state.record.replace(record);
+        drop(state);
         Recorded {
             slot,
             outer,
@@ -340,7 +346,7 @@ impl Drop for Recorded<'_> {
         let mut state = self.slot.state.lock();
         state.record = self.outer.take().map(|mut outer| {
             // The outer wait went on after something else ran on this thread.
-            outer.generation = next_generation();
+            outer.generation = state.next_generation();
             outer
         });
         state.delivery = None;

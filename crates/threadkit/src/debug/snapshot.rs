@@ -164,7 +164,7 @@ pub fn snapshot() -> Snapshot {
             label: seen.label.expect("read with its label"),
             held_by: match &seen.held_by {
                 HeldBy::Unknown => Vec::new(),
-                other => other.idents(),
+                other => other.idents().to_vec(),
             },
             waited: now.saturating_duration_since(seen.since),
             timed: seen.timed,
