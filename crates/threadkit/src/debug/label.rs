@@ -55,7 +55,7 @@ impl Site {
     ///
     /// ```
     /// let site = threadkit::debug::Site::caller();
-    /// assert_eq!(site.line(), line!());
+    /// assert_eq!(site.line(), line!() - 1);
     /// ```
     #[track_caller]
     pub fn caller() -> Site {
@@ -204,7 +204,7 @@ impl Label {
     ///
     /// ```
     /// let l = threadkit::debug::Label::here();
-    /// assert_eq!((l.name(), l.site().line()), (None, line!()));
+    /// assert_eq!((l.name(), l.site().line()), (None, line!() - 1));
     /// ```
     #[track_caller]
     pub fn here() -> Label {

@@ -79,8 +79,8 @@ pub struct ThreadSnapshot {
 /// `Display` writes a thread dump.
 ///
 /// ```
+/// let me = threadkit::current_thread().ident().unwrap(); // registers this thread
 /// let snap = threadkit::debug::snapshot();
-/// let me = threadkit::get_ident();
 /// assert!(snap.threads.iter().any(|t| t.ident == me && t.waiting.is_none()));
 /// assert!(snap.deadlocks.is_empty());
 /// println!("{snap}");
