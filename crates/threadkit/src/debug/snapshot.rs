@@ -107,8 +107,7 @@ pub struct Snapshot {
 ///
 /// let ev = Arc::new(Event::named("go"));
 /// let waiter = { let ev = ev.clone(); threadkit::spawn(move || ev.wait()) };
-/// waiter.thread().wait_started();
-/// let ident = waiter.thread().ident().unwrap();
+/// let ident = waiter.thread().ident().unwrap(); // spawn returns once the thread runs
 /// // Wait until the waiter's wait shows in a snapshot.
 /// let wait = loop {
 ///     let snap = debug::snapshot();
