@@ -87,7 +87,6 @@ pub use report::{CycleThread, DeadlockError, DeadlockReport};
 pub use snapshot::{snapshot, HeldSnapshot, Snapshot, ThreadSnapshot, WaitSnapshot};
 
 pub(crate) use label::Tag;
-#[allow(unused_imports)] // `wait_while_watched` is for the thread and futures hooks
 pub(crate) use slot::{wait_while_watched, HeldBy, ReportOnly, WaitOn, Waitable, Waiting};
 
 use crate::deadline::Interrupted;
@@ -361,7 +360,7 @@ pub fn default_deadlock_hook(report: &DeadlockReport) {
 }
 
 /// Calls the deadlock hook (outside its lock).
-fn call_hook(report: &DeadlockReport) {
+pub(crate) fn call_hook(report: &DeadlockReport) {
     let hook = HOOK.lock().clone();
     match hook {
         Some(hook) => hook(report),

@@ -68,7 +68,6 @@ pub(crate) enum HeldBy {
     Thread { ident: u64, certain: bool },
     /// Any of these threads can end the wait, and each of them for certain (the workers of a
     /// pool that cannot grow, for a future queued in it): a deadlock needs all of them stuck.
-    #[cfg_attr(not(test), allow(dead_code))] // made by the futures hook (see the module doc)
     AllOf(Vec<u64>),
 }
 
