@@ -12,7 +12,8 @@ DIST_DEPS := 'ziglang>=0.13' 'auditwheel>=6' 'twine>=6'
 MANYLINUX := manylinux2014
 # The documentation site's tools, in their own venv.
 DOCS_VENV := .venv-docs
-DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocstrings>=0.29,<2' 'mkdocstrings-python>=1.16,<3'
+DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocstrings>=0.29,<2' 'mkdocstrings-python>=1.16,<3' \
+  'ruff>=0.5'
 # loom explores every interleaving up to this many preemptions; 2 keeps the models to minutes.
 LOOM_MAX_PREEMPTIONS ?= 2
 export CARGO_TERM_COLOR ?= never
@@ -78,7 +79,7 @@ test: rust-test loom py-test wheel-test
 
 # The documentation site (site/, not committed): mkdocs over docs/, the Python API from the
 # docstrings and stubs of the wheel installed in $(DOCS_VENV), the Rust API from `cargo doc`
-# (copied to site/rust/ by docs/hooks.py). --strict: any warning fails the build.
+# (copied to site/rust/ by scripts/mkdocs_hooks.py). --strict: any warning fails the build.
 $(DOCS_VENV)/.deps:
 	$(PYTHON) -m venv $(DOCS_VENV)
 	$(DOCS_VENV)/bin/python -m pip install -q --disable-pip-version-check $(DOCS_DEPS)
@@ -87,7 +88,7 @@ $(DOCS_VENV)/.deps:
 docs: $(DOCS_VENV)/.deps wheel
 	$(DOCS_VENV)/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps dist/*.whl
 	RUSTDOCFLAGS="-D warnings" cargo doc -p threadkit --no-deps
-	$(DOCS_VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict
 	@echo "site/index.html: the documentation's entry page"
 
 demo: develop
