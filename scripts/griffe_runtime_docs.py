@@ -6,17 +6,30 @@ The compiled module has them all: PyO3 exports each Rust doc comment of the bind
 ``__doc__``, which is what ``help()`` shows a user. This extension imports the installed module
 (``make docs`` installs the wheel into the docs venv) and gives every object of ``_core`` its
 runtime docstring, keeping the stub's where the module has none.
+
+It also drops the reStructuredText roles some docstrings use (``:mod:`threading```), which
+Markdown would print as they are: the name stays, as code.
 """
 
 import importlib
 import inspect
+import re
 
 import griffe
 
 _MODULE = "threadkit._core"
+_ROLE = re.compile(r":(?:py:)?(?:mod|class|func|meth|attr|exc|data|obj):(`[^`]+`)")
+
+
+def _markdown(text):
+    return _ROLE.sub(r"\1", text)
 
 
 class RuntimeDocstrings(griffe.Extension):
+    def on_instance(self, *, obj, **kwargs):
+        if obj.docstring is not None:
+            obj.docstring.value = _markdown(obj.docstring.value)
+
     def on_package(self, *, pkg, loader, **kwargs):
         if pkg.name != "threadkit":
             return
@@ -30,7 +43,7 @@ class RuntimeDocstrings(griffe.Extension):
         # self.  See help(type(self))..."): not ours.
         generic = object if inspect.isclass(value) else getattr(object, obj.name, None)
         if doc and doc != getattr(generic, "__doc__", None):
-            obj.docstring = griffe.Docstring(inspect.cleandoc(doc), parent=obj)
+            obj.docstring = griffe.Docstring(_markdown(inspect.cleandoc(doc)), parent=obj)
         if obj.kind in (griffe.Kind.MODULE, griffe.Kind.CLASS):
             for name, member in obj.members.items():
                 if member.is_alias:
