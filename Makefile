@@ -7,7 +7,7 @@ VENV := .venv
 PIP_DEPS := 'maturin>=1.16,<2' 'pytest>=8' 'pytest-timeout>=2.3' 'hypothesis>=6'
 # The wheel's tools: zig as the linker against glibc 2.17 (docs/development.md says why),
 # auditwheel to read the wheel's platform tag, twine to check the metadata an index renders.
-DIST_DEPS := 'ziglang>=0.13' 'auditwheel>=6' 'twine>=6'
+DIST_DEPS := 'ziglang>=0.13,<0.18' 'auditwheel>=6' 'twine>=6'
 # The wheel's platform: manylinux2014 = manylinux_2_17 (glibc 2.17, CentOS 7 and everything after).
 MANYLINUX := manylinux2014
 # The documentation site's tools, in their own venv.
