@@ -52,7 +52,7 @@ dist: wheel
 
 # The wheel as a user gets it: a fresh venv per CPython 3.11+, no Rust toolchain on PATH.
 wheel-test: wheel
-	AUDITWHEEL=$(VENV)/bin/auditwheel scripts/test_wheel.sh dist/*.whl
+	AUDITWHEEL=$(CURDIR)/$(VENV)/bin/auditwheel scripts/test_wheel.sh dist/*.whl
 
 rust-test:
 	cargo fmt --all -- --check
