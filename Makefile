@@ -37,10 +37,17 @@ $(VENV)/.dist-deps: $(VENV)/.deps
 # tests install. zig links it against glibc 2.17's symbols, and maturin refuses it if it
 # needs anything newer than $(MANYLINUX) allows. maturin finds zig (`python -m ziglang`) in
 # the venv through PATH.
+# The unwinder must be the system's libgcc_s.so.1 (allowed by every manylinux policy), not
+# the static LLVM libunwind that zig links in its place: at exit, CPython 3.11-3.13 ends a
+# daemon thread with pthread_exit(), whose forced unwind runs in libgcc_s through our frames,
+# and Rust's personality routine would read libgcc_s's unwind context with libunwind's
+# functions (a crash, seen in tests/test_process_life.py). Naming the library on the link
+# line makes every _Unwind_* symbol resolve to it.
+LIBGCC_S := $(shell $(CC) -print-file-name=libgcc_s.so.1)
 wheel: $(VENV)/.dist-deps
 	rm -f dist/*.whl
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/maturin build --release -q -o dist \
-	  --zig --compatibility $(MANYLINUX)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" RUSTFLAGS="$${RUSTFLAGS:-} -C link-arg=$(LIBGCC_S)" \
+	  $(VENV)/bin/maturin build --release -q -o dist --zig --compatibility $(MANYLINUX)
 
 # What is published: the wheel and an sdist, with their metadata checked as an index reads it.
 dist: wheel

@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-SMOKE_TESTS=(test_examples.py test_lock.py test_queue.py test_futures.py test_install.py test_main.py)
+SMOKE_TESTS=(test_examples.py test_lock.py test_queue.py test_futures.py test_install.py test_main.py
+             test_process_life.py)
 TEST_DEPS=('pytest>=8' 'pytest-timeout>=2.3' 'hypothesis>=6')
 
 if [ $# -ne 1 ] || [ ! -f "$1" ]; then
@@ -54,6 +55,19 @@ if [ -z "$consistent" ] || ! tag_ok "$consistent"; then
   exit 1
 fi
 echo "auditwheel show: consistent with $consistent"
+
+# The unwinder: libgcc_s's, shared with glibc's pthread_exit(), not one linked into the
+# extension (zig's libunwind, see the Makefile's wheel target): then _Unwind_RaiseException
+# is an undefined symbol of the extension, versioned GCC_3.0.
+so=$(mktemp -d "${TMPDIR:-/tmp}/threadkit-wheel-so.XXXXXX")
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [z.extract(n, sys.argv[2]) for n in z.namelist() if n.endswith(".so")]' "$wheel" "$so"
+if ! objdump -T "$so"/threadkit/*.so | grep -qE '\*UND\*.*GCC_[0-9.]+\)? +_Unwind_RaiseException$'; then
+  rm -rf "$so"
+  echo "FAIL: the extension does not take _Unwind_RaiseException from libgcc_s.so.1: it carries its own unwinder, which crashes at exit when CPython ends daemon threads" >&2
+  exit 1
+fi
+rm -rf "$so"
+echo "unwinder: libgcc_s.so.1's"
 
 # --- 2. a PATH without Rust ----------------------------------------------------------------
 clean_path=
