@@ -53,7 +53,7 @@ wheel: $(VENV)/.dist-deps
 dist: wheel
 	rm -f dist/*.tar.gz
 	$(VENV)/bin/maturin sdist -o dist
-	$(VENV)/bin/twine check --strict dist/*
+	$(VENV)/bin/twine --no-color check --strict dist/*
 	$(VENV)/bin/auditwheel show dist/*.whl
 	@echo; echo "dist/:"; ls -1 dist
 
