@@ -1,5 +1,6 @@
-//! Lock benchmarks: `threadkit::Lock` against `std::sync::Mutex<()>` and
-//! `parking_lot::Mutex<()>`, uncontended and with two threads contending.
+//! Lock benchmarks: `threadkit::Lock` (and `RLock`) against `std::sync::Mutex<()>` and
+//! `parking_lot::Mutex<()>` (and `parking_lot::ReentrantMutex<()>`), uncontended and with two
+//! threads contending.
 //!
 //! `cargo bench -p threadkit --bench lock -- --warm-up-time 1 --measurement-time 3`
 // criterion_group!/criterion_main! generate undocumented items.
@@ -22,6 +23,21 @@ impl BenchLock for threadkit::Lock {
     fn lock_unlock(&self) {
         self.acquire();
         let _ = black_box(self.release());
+    }
+}
+
+impl BenchLock for threadkit::RLock {
+    #[inline]
+    fn lock_unlock(&self) {
+        self.acquire();
+        let _ = black_box(self.release());
+    }
+}
+
+impl BenchLock for parking_lot::ReentrantMutex<()> {
+    #[inline]
+    fn lock_unlock(&self) {
+        drop(black_box(self.lock()));
     }
 }
 
@@ -51,6 +67,12 @@ fn uncontended(c: &mut Criterion) {
     one(&mut g, "threadkit::Lock", threadkit::Lock::new());
     one(&mut g, "std::sync::Mutex", std::sync::Mutex::new(()));
     one(&mut g, "parking_lot::Mutex", parking_lot::Mutex::new(()));
+    one(&mut g, "threadkit::RLock", threadkit::RLock::new());
+    one(
+        &mut g,
+        "parking_lot::ReentrantMutex",
+        parking_lot::ReentrantMutex::new(()),
+    );
     g.finish();
 }
 

@@ -21,9 +21,11 @@
 //! with a Rust closure.
 
 use std::fmt;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 
 /// Why a barrier wait failed.
@@ -153,6 +155,7 @@ pub struct Barrier {
     action: Option<Action>,
     state: Mutex<State>,
     cv: Condvar,
+    tag: Tag,
 }
 
 impl Barrier {
@@ -164,6 +167,7 @@ impl Barrier {
     /// ```
     /// assert_eq!(threadkit::Barrier::new(4).parties(), 4);
     /// ```
+    #[track_caller]
     pub fn new(parties: usize) -> Self {
         Barrier::try_new(parties).expect("parties must be > 0")
     }
@@ -177,6 +181,7 @@ impl Barrier {
     /// assert!(threadkit::Barrier::try_new(0).is_err());
     /// assert!(threadkit::Barrier::try_new(1).is_ok());
     /// ```
+    #[track_caller]
     pub fn try_new(parties: usize) -> Result<Self, ZeroPartiesError> {
         Barrier::make(parties, None)
     }
@@ -202,6 +207,7 @@ impl Barrier {
     /// barrier.wait().unwrap();
     /// assert_eq!(rounds.load(Ordering::SeqCst), 2);
     /// ```
+    #[track_caller]
     pub fn with_action(parties: usize, action: impl Fn() + Send + Sync + 'static) -> Self {
         Barrier::try_with_action(parties, action).expect("parties must be > 0")
     }
@@ -214,6 +220,7 @@ impl Barrier {
     /// ```
     /// assert!(threadkit::Barrier::try_with_action(0, || ()).is_err());
     /// ```
+    #[track_caller]
     pub fn try_with_action(
         parties: usize,
         action: impl Fn() + Send + Sync + 'static,
@@ -221,6 +228,7 @@ impl Barrier {
         Barrier::make(parties, Some(Box::new(action)))
     }
 
+    #[track_caller]
     fn make(parties: usize, action: Option<Action>) -> Result<Self, ZeroPartiesError> {
         if parties == 0 {
             return Err(ZeroPartiesError);
@@ -234,7 +242,44 @@ impl Barrier {
                 action_pending: false,
             }),
             cv: Condvar::new(),
+            tag: Tag::here(),
         })
+    }
+
+    /// The same barrier, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let x = threadkit::Barrier::new(2).with_name("n");
+    /// assert_eq!(x.label().name(), Some("n"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same barrier, labelled `label` (the Python bindings give the Python site
+    /// this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let x = threadkit::Barrier::new(2).with_label(Label::new(None, Site::intern("a.py", 4)));
+    /// assert_eq!(x.label().site().to_string(), "a.py:4");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// Its name and creation site.
+    ///
+    /// ```
+    /// let x = threadkit::Barrier::new(2);
+    /// assert_eq!(x.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
     }
 
     /// The number of threads a round needs.
@@ -362,6 +407,11 @@ impl Barrier {
         with_action: bool,
     ) -> Result<Arrival, BarrierError> {
         let state = self.state.lock();
+        let draining =
+            |s: &State| matches!(s.phase, Phase::Action | Phase::Draining | Phase::Resetting);
+        let on = WaitOn::new(WaitKind::Barrier, &self.tag, &self.tag);
+        // Recorded only when this thread waits (here, or for the round below).
+        let mut waiting = draining(&state).then(|| Waiting::start(on, Deadline::never()));
         // CPython's _enter: wait (without timeout, as CPython) while the last round drains.
         let (mut state, outcome) = wait_while(
             &self.state,
@@ -369,7 +419,7 @@ impl Barrier {
             state,
             Deadline::never(),
             interrupt,
-            |s| matches!(s.phase, Phase::Action | Phase::Draining | Phase::Resetting),
+            |s| draining(s),
         );
         if outcome == WaitOutcome::Interrupted {
             return Err(BarrierError::Interrupted);
@@ -391,6 +441,8 @@ impl Barrier {
             self.leave(&mut state);
             return Ok(Arrival::Passed(index));
         }
+        drop(waiting.take());
+        let _waiting = Waiting::start(on, deadline);
         let (mut state, result) = self.wait_released(state, deadline, interrupt);
         self.leave(&mut state);
         result.map(|()| Arrival::Passed(index))

@@ -4,9 +4,11 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::ident::get_ident;
 use crate::lock::{Lock, ReleaseError};
 use crate::rlock::RLock;
@@ -46,6 +48,24 @@ pub trait ConditionLock: Send + Sync {
     /// Takes the lock back (blocking, not interruptible) in the state `saved` describes.
     fn acquire_restore(&self, saved: Self::Saved);
 
+    /// [`acquire_restore`](ConditionLock::acquire_restore), handing a deadlock this wait
+    /// closes (see [`crate::debug`]) to `interrupt`'s
+    /// [`on_deadlock`](Interrupt::on_deadlock); the wait still cannot be interrupted or give
+    /// up. [`WaitQueue::wait_with`] re-acquires this way. The default ignores `interrupt`.
+    ///
+    /// ```
+    /// use threadkit::{ConditionLock, NoInterrupt, RLock};
+    /// let lock = RLock::new();
+    /// lock.acquire();
+    /// let saved = ConditionLock::release_save(&lock).unwrap();
+    /// ConditionLock::acquire_restore_reporting(&lock, saved, &mut NoInterrupt);
+    /// assert!(lock.is_owned());
+    /// ```
+    fn acquire_restore_reporting(&self, saved: Self::Saved, interrupt: &mut dyn Interrupt) {
+        let _ = interrupt;
+        self.acquire_restore(saved);
+    }
+
     /// Acquires the lock as the lock's own `acquire_interruptible` does.
     ///
     /// # Errors
@@ -83,7 +103,11 @@ impl ConditionLock for Lock {
     }
 
     fn acquire_restore(&self, _saved: ()) {
-        Lock::acquire(self);
+        self.reacquire_reporting(&mut NoInterrupt);
+    }
+
+    fn acquire_restore_reporting(&self, _saved: (), interrupt: &mut dyn Interrupt) {
+        self.reacquire_reporting(interrupt);
     }
 
     fn acquire_interruptible(
@@ -118,6 +142,10 @@ impl ConditionLock for RLock {
 
     fn acquire_restore(&self, saved: (u64, u64)) {
         RLock::acquire_restore(self, saved);
+    }
+
+    fn acquire_restore_reporting(&self, saved: (u64, u64), interrupt: &mut dyn Interrupt) {
+        self.reacquire_reporting(saved, interrupt);
     }
 
     fn acquire_interruptible(
@@ -270,25 +298,65 @@ pub struct WaitQueue {
     queue: Mutex<VecDeque<Arc<Slot>>>,
     /// `queue.len()`, readable without the mutex.
     len: AtomicUsize,
+    /// The condition's label.
+    tag: Tag,
 }
 
 impl Default for WaitQueue {
+    #[track_caller]
     fn default() -> Self {
         WaitQueue::new()
     }
 }
 
 impl WaitQueue {
-    /// An empty queue.
+    /// An empty queue, labelled (as a Condition, in reports and dumps) with the caller's
+    /// location.
     ///
     /// ```
     /// assert!(!threadkit::raw::WaitQueue::new().has_waiters());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
         WaitQueue {
             queue: Mutex::new(VecDeque::new()),
             len: AtomicUsize::new(0),
+            tag: Tag::here(),
         }
+    }
+
+    /// The same queue, named `name`.
+    ///
+    /// ```
+    /// let q = threadkit::raw::WaitQueue::new().with_name("ready");
+    /// assert_eq!(q.label().name(), Some("ready"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same queue, labelled `label` (the Python bindings give the Python site this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let q = threadkit::raw::WaitQueue::new().with_label(Label::new(None, Site::intern("c.py", 2)));
+    /// assert_eq!(q.label().site().file(), "c.py");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// The label waits on this queue are recorded with (a Condition's).
+    ///
+    /// ```
+    /// assert_eq!(threadkit::raw::WaitQueue::new().label().name(), None);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
     }
 
     /// How many threads are in the queue (enqueued and neither notified, timed out nor
@@ -361,6 +429,10 @@ impl WaitQueue {
         interrupt: &mut dyn Interrupt,
     ) -> Result<bool, Interrupted> {
         let slot = &ticket.slot;
+        let _waiting = Waiting::start(
+            WaitOn::new(WaitKind::Condition, &self.tag, &self.tag),
+            deadline,
+        );
         let guard = self.queue.lock();
         let (mut queue, outcome) =
             wait_while(&self.queue, &slot.cv, guard, deadline, interrupt, |_| {
@@ -492,7 +564,7 @@ impl WaitQueue {
             }
         };
         let r = self.wait(&ticket, deadline, interrupt);
-        lock.acquire_restore(saved);
+        lock.acquire_restore_reporting(saved, interrupt);
         Ok(r?)
     }
 
@@ -584,18 +656,34 @@ pub struct Condition<L: ConditionLock = RLock> {
 }
 
 impl Condition<RLock> {
-    /// A condition over a new [`RLock`], as Python's `Condition()`.
+    /// A condition over a new [`RLock`], as Python's `Condition()`; both are labelled with
+    /// the caller's location.
     ///
     /// ```
     /// let cond = threadkit::Condition::new();
     /// assert!(!cond.lock().locked());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
         Condition::with_lock(Arc::new(RLock::new()))
+    }
+
+    /// A condition named `name`, over a new [`RLock`] of the same name.
+    ///
+    /// ```
+    /// let cond = threadkit::Condition::named("ready");
+    /// assert_eq!(cond.label().name(), Some("ready"));
+    /// assert_eq!(cond.lock().label().name(), Some("ready"));
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<StdArc<str>>) -> Self {
+        let name = name.into();
+        Condition::with_lock(Arc::new(RLock::named(name.clone()))).with_name(name)
     }
 }
 
 impl<L: ConditionLock + Default> Default for Condition<L> {
+    #[track_caller]
     fn default() -> Self {
         Condition::with_lock(Arc::new(L::default()))
     }
@@ -613,11 +701,51 @@ impl<L: ConditionLock> Condition<L> {
     /// lock.acquire();
     /// assert_eq!(cond.notify_all(), Ok(()));
     /// ```
+    #[track_caller]
     pub fn with_lock(lock: Arc<L>) -> Self {
         Condition {
             lock,
             waiters: WaitQueue::new(),
         }
+    }
+
+    /// The same condition, named `name` (its lock keeps its own label).
+    ///
+    /// ```
+    /// let cond = threadkit::Condition::new().with_name("items");
+    /// assert_eq!(cond.label().name(), Some("items"));
+    /// ```
+    #[must_use]
+    pub fn with_name(self, name: impl Into<StdArc<str>>) -> Self {
+        Condition {
+            waiters: self.waiters.with_name(name),
+            ..self
+        }
+    }
+
+    /// The same condition, labelled `label` (its lock keeps its own).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let cond = threadkit::Condition::new().with_label(Label::new(None, Site::intern("c.py", 5)));
+    /// assert_eq!(cond.label().site().line(), 5);
+    /// ```
+    #[must_use]
+    pub fn with_label(self, label: Label) -> Self {
+        Condition {
+            waiters: self.waiters.with_label(label),
+            ..self
+        }
+    }
+
+    /// The condition's name and creation site.
+    ///
+    /// ```
+    /// let cond = threadkit::Condition::new();
+    /// assert_eq!(cond.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        self.waiters.label()
     }
 
     /// The condition's lock.

@@ -218,6 +218,36 @@ pub trait Interrupt {
     fn interval(&self) -> Option<Duration>;
     /// Called while blocked (with no internal lock held): `Err` aborts the wait.
     fn check(&mut self) -> Result<(), Interrupted>;
+
+    /// Called, with no internal lock held, when this wait found a deadlock as it was about to
+    /// block (see [`crate::debug`]). If the report [`raises`](crate::debug::DeadlockReport::raises),
+    /// the wait should give up: return `Err` (the wait then fails as interrupted, having
+    /// changed nothing) or panic. Otherwise report it and return `Ok`: the wait goes on. `Err`
+    /// from a wait that cannot give up (a Condition taking its lock back) is ignored.
+    ///
+    /// The default is [`debug::default_on_deadlock`](crate::debug::default_on_deadlock):
+    /// panic with [`DeadlockError`](crate::debug::DeadlockError), or call the deadlock hook.
+    /// The Python bindings override it to call `threadkit.deadlock_hook` or raise
+    /// `threadkit.DeadlockError`.
+    ///
+    /// ```
+    /// use threadkit::debug::DeadlockReport;
+    /// use threadkit::{Interrupt, Interrupted};
+    ///
+    /// /// Gives up on a deadlock instead of panicking, whatever the action.
+    /// struct GiveUp;
+    /// impl Interrupt for GiveUp {
+    ///     fn interval(&self) -> Option<std::time::Duration> { None }
+    ///     fn check(&mut self) -> Result<(), Interrupted> { Ok(()) }
+    ///     fn on_deadlock(&mut self, report: &DeadlockReport) -> Result<(), Interrupted> {
+    ///         eprintln!("{report}");
+    ///         Err(Interrupted)
+    ///     }
+    /// }
+    /// ```
+    fn on_deadlock(&mut self, report: &crate::debug::DeadlockReport) -> Result<(), Interrupted> {
+        crate::debug::default_on_deadlock(report)
+    }
 }
 
 /// The [`Interrupt`] that never interrupts: block until done or the deadline.
@@ -251,7 +281,9 @@ pub(crate) enum WaitOutcome {
 
 /// Blocks on `cv` while `blocked(&mut state)` holds, until `deadline`, checking `interrupt`
 /// between slices with `mutex` released. The condition is evaluated once more after the
-/// deadline passes, so a notification that raced the timeout is not lost.
+/// deadline passes, so a notification that raced the timeout is not lost. `blocked` may have a
+/// side effect when it returns false (take the lock it waits for): it is never evaluated again
+/// after returning false.
 pub(crate) fn wait_while<'a, T>(
     mutex: &'a Mutex<T>,
     cv: &Condvar,
@@ -270,7 +302,12 @@ pub(crate) fn wait_while<'a, T>(
         let (until, is_slice) = deadline.slice_end(interrupt.interval());
         let (g, timed_out) = cv.wait_until(guard, until);
         guard = g;
-        if timed_out && is_slice && blocked(&mut guard) {
+        if timed_out && is_slice {
+            // A predicate may take what it waits for (a lock, a permit) when it returns false:
+            // return at once rather than evaluate it again at the top of the loop.
+            if !blocked(&mut guard) {
+                return (guard, WaitOutcome::Ready);
+            }
             let (g, r) = mutex.unlocked(guard, || interrupt.check());
             guard = g;
             if r.is_err() {

@@ -10,9 +10,11 @@
 //! `wait()` returns what the condition wait returned.
 
 use std::fmt;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// The event's flag.
@@ -55,9 +57,11 @@ pub struct Event {
     state: AtomicUsize,
     waiters: Mutex<Waiters>,
     cv: Condvar,
+    tag: Tag,
 }
 
 impl Default for Event {
+    #[track_caller]
     fn default() -> Self {
         Event::new()
     }
@@ -69,12 +73,61 @@ impl Event {
     /// ```
     /// assert!(!threadkit::Event::new().is_set());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
         Event {
             state: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
             cv: Condvar::new(),
+            tag: Tag::here(),
         }
+    }
+
+    /// A new event, not set, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let ev = threadkit::Event::named("ready");
+    /// assert_eq!(ev.label().name(), Some("ready"));
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<StdArc<str>>) -> Self {
+        Event::new().with_name(name)
+    }
+
+    /// The same event, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let x = threadkit::Event::new().with_name("n");
+    /// assert_eq!(x.label().name(), Some("n"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same event, labelled `label` (the Python bindings give the Python site
+    /// this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let x = threadkit::Event::new().with_label(Label::new(None, Site::intern("a.py", 4)));
+    /// assert_eq!(x.label().site().to_string(), "a.py:4");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// Its name and creation site.
+    ///
+    /// ```
+    /// let x = threadkit::Event::new();
+    /// assert_eq!(x.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
     }
 
     /// Whether the flag is set.
@@ -213,6 +266,7 @@ impl Event {
             return Ok(true);
         }
         guard.count += 1;
+        let waiting = Waiting::start(WaitOn::new(WaitKind::Event, &self.tag, &self.tag), deadline);
         let generation = guard.generation;
         let (mut guard, outcome) =
             wait_while(&self.waiters, &self.cv, guard, deadline, interrupt, |w| {
@@ -224,6 +278,7 @@ impl Event {
             self.state.fetch_and(!WAITERS, Ordering::Relaxed);
         }
         drop(guard);
+        drop(waiting);
         match outcome {
             WaitOutcome::Ready => Ok(true),
             WaitOutcome::TimedOut => Ok(false),

@@ -68,6 +68,7 @@
 mod barrier;
 mod condition;
 mod deadline;
+pub mod debug;
 mod event;
 mod futures;
 mod ident;

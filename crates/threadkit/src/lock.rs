@@ -1,16 +1,30 @@
 //! [`Lock`]: Python's `threading.Lock`, a mutual-exclusion lock that any thread may release.
 
 use std::fmt;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{HeldBy, Label, ReportOnly, Tag, WaitKind, WaitOn, Waitable, Waiting};
 use crate::ident::get_ident;
-use crate::sync::{AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::rlock::RLock;
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 
 const UNLOCKED: usize = 0;
 const LOCKED: usize = 1;
 /// Locked, and a thread may be waiting: the release must wake one.
 const CONTENDED: usize = 2;
+
+/// Whom a [`Lock`]'s slow path waits for, as its wait record says.
+#[derive(Clone, Copy)]
+pub(crate) enum AcquireFor<'a> {
+    /// The lock itself.
+    Lock,
+    /// The [`RLock`] this lock is the inner lock of.
+    RLock(&'a RLock),
+    /// A Condition taking back this lock (or that RLock): the wait cannot give up.
+    Reacquire(Option<&'a RLock>),
+}
 
 /// Why a release failed.
 ///
@@ -43,7 +57,8 @@ impl std::error::Error for ReleaseError {}
 ///
 /// Uncontended acquire and release are one atomic operation each; a contended acquire sleeps
 /// (no spinning on a sleep) until a release wakes it. The lock records the ident of the thread
-/// that acquired it ([`Lock::owner`]), for diagnostics and for [`crate::Condition`].
+/// that acquired it ([`Lock::owner`]), for diagnostics and for [`crate::Condition`], and has a
+/// [`Label`] (where it was created, and a name if given: [`Lock::named`]) for reports.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -70,30 +85,88 @@ impl std::error::Error for ReleaseError {}
 pub struct Lock {
     state: AtomicUsize,
     owner: AtomicU64,
+    /// Sticky: a thread once released the lock while another had acquired it (the hand-off
+    /// idiom), so its owner is no certain holder for deadlock detection.
+    handed_off: AtomicBool,
     /// Number of threads in the slow path, guarded; the condvar's mutex.
     waiters: Mutex<usize>,
     cv: Condvar,
+    tag: Tag,
 }
 
 impl Default for Lock {
+    #[track_caller]
     fn default() -> Self {
         Lock::new()
     }
 }
 
 impl Lock {
-    /// A new, unlocked lock.
+    /// A new, unlocked lock, labelled with the caller's location.
     ///
     /// ```
     /// assert!(!threadkit::Lock::new().locked());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
+        Lock::with_tag(Tag::here())
+    }
+
+    /// A new, unlocked lock named `name` (in deadlock reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::named("inventory");
+    /// assert_eq!(lock.label().name(), Some("inventory"));
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<StdArc<str>>) -> Self {
+        Lock::new().with_name(name)
+    }
+
+    pub(crate) fn with_tag(tag: Tag) -> Self {
         Lock {
             state: AtomicUsize::new(UNLOCKED),
             owner: AtomicU64::new(0),
+            handed_off: AtomicBool::new(false),
             waiters: Mutex::new(0),
             cv: Condvar::new(),
+            tag,
         }
+    }
+
+    /// The same lock, named `name`.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new().with_name("log");
+    /// assert_eq!(lock.label().name(), Some("log"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same lock, labelled `label` (the Python bindings give the Python site this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let lock = threadkit::Lock::new().with_label(Label::new(None, Site::intern("app.py", 3)));
+    /// assert_eq!(lock.label().site().to_string(), "app.py:3");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// The lock's name and creation site.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert_eq!(lock.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
     }
 
     /// Acquires the lock, blocking as long as it takes.
@@ -167,13 +240,33 @@ impl Lock {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<bool, Interrupted> {
+        self.acquire_as(deadline, interrupt, AcquireFor::Lock)
+    }
+
+    /// [`Lock::acquire_interruptible`], with the slow path recording the wait as `what` says.
+    /// (Two words, passed in registers: the fast path builds nothing.)
+    #[inline]
+    pub(crate) fn acquire_as(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+        what: AcquireFor<'_>,
+    ) -> Result<bool, Interrupted> {
         if self.try_acquire() {
             return Ok(true);
         }
         if deadline.has_passed() {
             return Ok(false);
         }
-        self.acquire_slow(deadline, interrupt)
+        self.acquire_slow(deadline, interrupt, what)
+    }
+
+    /// A Condition's re-acquire: blocks until acquired; a deadlock it closes goes to
+    /// `interrupt`'s [`on_deadlock`](Interrupt::on_deadlock), never to give up.
+    pub(crate) fn reacquire_reporting(&self, interrupt: &mut dyn Interrupt) {
+        let what = AcquireFor::Reacquire(None);
+        let r = self.acquire_as(Deadline::never(), &mut ReportOnly(interrupt), what);
+        debug_assert_eq!(r, Ok(true));
     }
 
     #[cold]
@@ -181,30 +274,54 @@ impl Lock {
         &self,
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
+        what: AcquireFor<'_>,
     ) -> Result<bool, Interrupted> {
-        let mut guard = self.waiters.lock();
-        *guard += 1;
-        let (mut guard, outcome) = wait_while(
-            &self.waiters,
-            &self.cv,
-            guard,
-            deadline,
-            interrupt,
-            |waiters| !self.take_contended(*waiters > 1),
-        );
-        *guard -= 1;
-        if outcome != WaitOutcome::Ready && *guard > 0 {
-            // This thread may have consumed the wake-up a release meant for another waiter.
-            self.cv.notify_one();
-        }
-        drop(guard);
-        match outcome {
-            WaitOutcome::Ready => {
-                self.owner.store(get_ident(), Ordering::Relaxed);
-                Ok(true)
+        let on = match what {
+            AcquireFor::Lock => WaitOn::new(WaitKind::Lock, self, &self.tag),
+            AcquireFor::RLock(rlock) => WaitOn::new(WaitKind::RLock, rlock, &self.tag),
+            AcquireFor::Reacquire(None) => WaitOn {
+                reacquire: true,
+                ..WaitOn::new(WaitKind::Lock, self, &self.tag)
+            },
+            AcquireFor::Reacquire(Some(rlock)) => WaitOn {
+                reacquire: true,
+                ..WaitOn::new(WaitKind::RLock, rlock, &self.tag)
+            },
+        };
+        let waiting = Waiting::start(on, deadline);
+        waiting.check_deadlock(interrupt)?;
+        loop {
+            let mut guard = self.waiters.lock();
+            *guard += 1;
+            let mut took = false;
+            let (mut guard, outcome) = wait_while(
+                &self.waiters,
+                &self.cv,
+                guard,
+                deadline,
+                interrupt,
+                |waiters| {
+                    took = self.take_contended(*waiters > 1);
+                    !took && !waiting.poked()
+                },
+            );
+            *guard -= 1;
+            // Ready without the lock: another thread handed this one a deadlock to act on.
+            let poked = outcome == WaitOutcome::Ready && !took;
+            if (outcome != WaitOutcome::Ready || poked) && *guard > 0 {
+                // This thread may have consumed the wake-up a release meant for another waiter.
+                self.cv.notify_one();
             }
-            WaitOutcome::TimedOut => Ok(false),
-            WaitOutcome::Interrupted => Err(Interrupted),
+            drop(guard);
+            match outcome {
+                WaitOutcome::Ready if took => {
+                    self.owner.store(get_ident(), Ordering::Relaxed);
+                    return Ok(true);
+                }
+                WaitOutcome::Ready => waiting.deliver(interrupt)?,
+                WaitOutcome::TimedOut => return Ok(false),
+                WaitOutcome::Interrupted => return Err(Interrupted),
+            }
         }
     }
 
@@ -245,6 +362,29 @@ impl Lock {
         if self.state.load(Ordering::Relaxed) == UNLOCKED {
             return Err(ReleaseError::Unlocked);
         }
+        if self.owner.load(Ordering::Relaxed) != get_ident() {
+            self.note_hand_off();
+        }
+        self.let_go()
+    }
+
+    /// [`Lock::release`] by a caller that acquired the lock itself (an [`crate::RLock`]'s
+    /// last release): no hand-off to note.
+    #[inline]
+    pub(crate) fn release_owned(&self) -> Result<(), ReleaseError> {
+        if self.state.load(Ordering::Relaxed) == UNLOCKED {
+            return Err(ReleaseError::Unlocked);
+        }
+        self.let_go()
+    }
+
+    #[cold]
+    fn note_hand_off(&self) {
+        self.handed_off.store(true, Ordering::Relaxed);
+    }
+
+    #[inline]
+    fn let_go(&self) -> Result<(), ReleaseError> {
         self.owner.store(0, Ordering::Relaxed);
         match self.state.swap(UNLOCKED, Ordering::Release) {
             UNLOCKED => Err(ReleaseError::Unlocked),
@@ -352,6 +492,30 @@ impl Lock {
         *self.waiters.lock_after_fork() = 0;
         self.owner.store(0, Ordering::Relaxed);
         self.state.store(UNLOCKED, Ordering::Release);
+    }
+}
+
+impl Waitable for Lock {
+    fn label(&self) -> Label {
+        self.tag.label.clone()
+    }
+
+    fn held_by(&self, waiter: u64) -> HeldBy {
+        // Read-modify-writes read the latest values (crate::debug's detection notes).
+        match self.owner.fetch_add(0, Ordering::AcqRel) {
+            0 => HeldBy::Unknown,
+            ident => HeldBy::Thread {
+                ident,
+                // The hand-off idiom: any thread may release a Lock, so an owner that ever
+                // let another thread release, or the waiter itself, may not be the one to.
+                certain: ident != waiter && !self.handed_off.fetch_or(false, Ordering::AcqRel),
+            },
+        }
+    }
+
+    fn wake(&self) {
+        let _guard = self.waiters.lock();
+        self.cv.notify_all();
     }
 }
 

@@ -43,9 +43,11 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::sync::{AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 
 // ---------------------------------------------------------------------------------------------
@@ -393,6 +395,7 @@ pub struct Queue<T, O: Order<T> = Fifo> {
     all_done: Condvar,
     /// The bound (0: unbounded); changed only under the state lock, read anywhere.
     maxsize: AtomicUsize,
+    tag: Tag,
     /// `T` lives in the store (so `Queue<T>` is `Send + Sync` when `T: Send`, like a mutex).
     _item: PhantomData<fn(T) -> T>,
     _order: PhantomData<O>,
@@ -405,6 +408,7 @@ impl<T> Queue<T, Fifo> {
     /// let q: threadkit::Queue<u8> = threadkit::Queue::new(3);
     /// assert_eq!(q.maxsize(), 3);
     /// ```
+    #[track_caller]
     pub fn new(maxsize: usize) -> Self {
         Queue::with_maxsize(maxsize)
     }
@@ -419,6 +423,7 @@ impl<T> Queue<T, Lifo> {
     /// q.put('b').unwrap();
     /// assert_eq!(q.get(), Ok('b'));
     /// ```
+    #[track_caller]
     pub fn lifo(maxsize: usize) -> Self {
         Queue::with_maxsize(maxsize)
     }
@@ -433,12 +438,14 @@ impl<T: Ord> Queue<T, Priority> {
     /// q.put((1, "first")).unwrap();
     /// assert_eq!(q.get(), Ok((1, "first")));
     /// ```
+    #[track_caller]
     pub fn priority(maxsize: usize) -> Self {
         Queue::with_maxsize(maxsize)
     }
 }
 
 impl<T, O: Order<T>> Default for Queue<T, O> {
+    #[track_caller]
     fn default() -> Self {
         Queue::with_maxsize(0)
     }
@@ -452,6 +459,7 @@ impl<T, O: Order<T>> Queue<T, O> {
     /// let q: Queue<i32, Lifo> = Queue::with_maxsize(0);
     /// assert!(q.empty());
     /// ```
+    #[track_caller]
     pub fn with_maxsize(maxsize: usize) -> Self {
         Queue {
             state: Mutex::new(State {
@@ -462,9 +470,45 @@ impl<T, O: Order<T>> Queue<T, O> {
             not_full: Condvar::new(),
             all_done: Condvar::new(),
             maxsize: AtomicUsize::new(maxsize),
+            tag: Tag::here(),
             _item: PhantomData,
             _order: PhantomData,
         }
+    }
+
+    /// The same queue, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let q = threadkit::Queue::<u8>::new(0).with_name("jobs");
+    /// assert_eq!(q.label().name(), Some("jobs"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same queue, labelled `label` (the Python bindings give the Python site this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let q = threadkit::Queue::<u8>::new(0).with_label(Label::new(None, Site::intern("q.py", 8)));
+    /// assert_eq!(q.label().site().to_string(), "q.py:8");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// Its name and creation site.
+    ///
+    /// ```
+    /// let q = threadkit::Queue::<u8>::new(0);
+    /// assert_eq!(q.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
     }
 
     /// The bound; 0 is unbounded.
@@ -619,6 +663,10 @@ impl<T, O: Order<T>> Queue<T, O> {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> (MutexGuard<'a, State<O::Store>>, WaitOutcome) {
+        let _waiting = Waiting::start(
+            WaitOn::new(WaitKind::QueuePut, &self.tag, &self.tag),
+            deadline,
+        );
         guard.gate.putters += 1;
         let (mut guard, outcome) = wait_while(
             &self.state,
@@ -750,6 +798,10 @@ impl<T, O: Order<T>> Queue<T, O> {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> (MutexGuard<'a, State<O::Store>>, WaitOutcome) {
+        let _waiting = Waiting::start(
+            WaitOn::new(WaitKind::QueueGet, &self.tag, &self.tag),
+            deadline,
+        );
         guard.gate.getters += 1;
         let (mut guard, outcome) = wait_while(
             &self.state,
@@ -889,6 +941,10 @@ impl<T, O: Order<T>> Queue<T, O> {
         if guard.gate.unfinished == 0 {
             return Ok(true);
         }
+        let _waiting = Waiting::start(
+            WaitOn::new(WaitKind::QueueJoin, &self.tag, &self.tag),
+            deadline,
+        );
         guard.gate.joiners += 1;
         let (mut guard, outcome) = wait_while(
             &self.state,
@@ -1024,9 +1080,11 @@ struct SimpleState<T> {
 pub struct SimpleQueue<T> {
     state: Mutex<SimpleState<T>>,
     not_empty: Condvar,
+    tag: Tag,
 }
 
 impl<T> Default for SimpleQueue<T> {
+    #[track_caller]
     fn default() -> Self {
         SimpleQueue::new()
     }
@@ -1038,6 +1096,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     /// assert!(threadkit::SimpleQueue::<i32>::new().empty());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
         SimpleQueue {
             state: Mutex::new(SimpleState {
@@ -1045,7 +1104,43 @@ impl<T> SimpleQueue<T> {
                 getters: 0,
             }),
             not_empty: Condvar::new(),
+            tag: Tag::here(),
         }
+    }
+
+    /// The same queue, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let q = threadkit::SimpleQueue::<u8>::new().with_name("jobs");
+    /// assert_eq!(q.label().name(), Some("jobs"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same queue, labelled `label` (the Python bindings give the Python site this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let q = threadkit::SimpleQueue::<u8>::new().with_label(Label::new(None, Site::intern("q.py", 8)));
+    /// assert_eq!(q.label().site().to_string(), "q.py:8");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// Its name and creation site.
+    ///
+    /// ```
+    /// let q = threadkit::SimpleQueue::<u8>::new();
+    /// assert_eq!(q.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
     }
 
     /// Puts `item` at the back; never blocks.
@@ -1154,6 +1249,10 @@ impl<T> SimpleQueue<T> {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<T, GetError> {
+        let _waiting = Waiting::start(
+            WaitOn::new(WaitKind::SimpleQueueGet, &self.tag, &self.tag),
+            deadline,
+        );
         guard.getters += 1;
         let (mut guard, outcome) = wait_while(
             &self.state,

@@ -2,11 +2,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{Deadline, Interrupt, Interrupted, NoInterrupt};
+use crate::debug::{HeldBy, Label, ReportOnly, Tag, Waitable};
 use crate::ident::get_ident;
-use crate::lock::{Lock, ReleaseError};
+use crate::lock::{AcquireFor, Lock, ReleaseError};
 use crate::sync::{AtomicU64, Ordering};
 
 /// A reentrant lock, as Python's `threading.RLock`: the thread that holds it may acquire it
@@ -30,6 +32,7 @@ use crate::sync::{AtomicU64, Ordering};
 /// assert!(!lock.locked());
 /// ```
 pub struct RLock {
+    /// The mutual exclusion; its label is the RLock's.
     lock: Lock,
     /// Ident of the owning thread, 0 when unowned. Written by the owner only (and by
     /// [`RLock::reinit_after_fork`]); a thread reading its own ident here is the owner.
@@ -39,23 +42,80 @@ pub struct RLock {
 }
 
 impl Default for RLock {
+    #[track_caller]
     fn default() -> Self {
         RLock::new()
     }
 }
 
 impl RLock {
-    /// A new, unlocked reentrant lock.
+    /// A new, unlocked reentrant lock, labelled with the caller's location.
     ///
     /// ```
     /// assert!(!threadkit::RLock::new().locked());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
+        RLock::with_tag(Tag::here())
+    }
+
+    /// A new, unlocked reentrant lock named `name` (in deadlock reports, dumps and contention
+    /// rows).
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::named("accounts");
+    /// assert_eq!(lock.label().name(), Some("accounts"));
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<StdArc<str>>) -> Self {
+        RLock::new().with_name(name)
+    }
+
+    pub(crate) fn with_tag(tag: Tag) -> Self {
         RLock {
-            lock: Lock::new(),
+            lock: Lock::with_tag(tag),
             owner: AtomicU64::new(0),
             count: AtomicU64::new(0),
         }
+    }
+
+    /// The same lock, named `name`.
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new().with_name("cache");
+    /// assert_eq!(lock.label().name(), Some("cache"));
+    /// ```
+    #[must_use]
+    pub fn with_name(self, name: impl Into<StdArc<str>>) -> Self {
+        RLock {
+            lock: self.lock.with_name(name),
+            ..self
+        }
+    }
+
+    /// The same lock, labelled `label` (the Python bindings give the Python site this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let lock = threadkit::RLock::new().with_label(Label::new(None, Site::intern("app.py", 9)));
+    /// assert_eq!(lock.label().site().line(), 9);
+    /// ```
+    #[must_use]
+    pub fn with_label(self, label: Label) -> Self {
+        RLock {
+            lock: self.lock.with_label(label),
+            ..self
+        }
+    }
+
+    /// The lock's name and creation site.
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::named("tree");
+    /// assert_eq!(lock.label().to_string(), "'tree'");
+    /// ```
+    pub fn label(&self) -> &Label {
+        self.lock.label()
     }
 
     /// Acquires the lock, blocking as long as it takes; returns at once if the calling thread
@@ -139,7 +199,9 @@ impl RLock {
             self.bump();
             return Ok(true);
         }
-        let got = self.lock.acquire_interruptible(deadline, interrupt)?;
+        let got = self
+            .lock
+            .acquire_as(deadline, interrupt, AcquireFor::RLock(self))?;
         if got {
             self.take(me, 1);
         }
@@ -193,7 +255,7 @@ impl RLock {
     fn let_go(&self) {
         self.count.store(0, Ordering::Relaxed);
         self.owner.store(0, Ordering::Relaxed);
-        let r = self.lock.release();
+        let r = self.lock.release_owned();
         debug_assert_eq!(r, Ok(()));
     }
 
@@ -316,8 +378,19 @@ impl RLock {
     /// assert_eq!(lock.recursion_count(), 3);
     /// ```
     pub fn acquire_restore(&self, state: (u64, u64)) {
+        self.reacquire_reporting(state, &mut NoInterrupt);
+    }
+
+    /// [`RLock::acquire_restore`], as a Condition's re-acquire: a deadlock this wait closes is
+    /// handed to `interrupt`'s [`on_deadlock`](Interrupt::on_deadlock) (never to give up:
+    /// this wait cannot); the wait is not otherwise interruptible.
+    pub(crate) fn reacquire_reporting(&self, state: (u64, u64), interrupt: &mut dyn Interrupt) {
         let (count, owner) = state;
-        self.lock.acquire();
+        let what = AcquireFor::Reacquire(Some(self));
+        let r = self
+            .lock
+            .acquire_as(Deadline::never(), &mut ReportOnly(interrupt), what);
+        debug_assert_eq!(r, Ok(true));
         self.take(owner, count);
     }
 
@@ -375,6 +448,28 @@ impl RLock {
         self.count.store(0, Ordering::Relaxed);
         self.owner.store(0, Ordering::Relaxed);
         self.lock.reinit_after_fork();
+    }
+}
+
+impl Waitable for RLock {
+    fn label(&self) -> Label {
+        self.lock.label().clone()
+    }
+
+    fn held_by(&self, _waiter: u64) -> HeldBy {
+        // Only the owner releases an RLock: its owner is certain. A read-modify-write reads
+        // the latest value (crate::debug's detection notes).
+        match self.owner.fetch_add(0, Ordering::AcqRel) {
+            0 => HeldBy::Unknown,
+            ident => HeldBy::Thread {
+                ident,
+                certain: true,
+            },
+        }
+    }
+
+    fn wake(&self) {
+        Waitable::wake(&self.lock);
     }
 }
 

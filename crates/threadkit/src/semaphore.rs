@@ -10,9 +10,11 @@
 //! newcomer may take a released permit first.
 
 use std::fmt;
+use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// Set in the state word while threads may be sleeping in the slow path (changed only under the
@@ -89,10 +91,12 @@ pub struct Semaphore {
     /// Number of threads in the slow path; the condvar's mutex.
     waiters: Mutex<usize>,
     cv: Condvar,
+    tag: Tag,
 }
 
 impl Default for Semaphore {
     /// A semaphore with one permit (Python's default `value=1`).
+    #[track_caller]
     fn default() -> Self {
         Semaphore::new(1)
     }
@@ -114,10 +118,48 @@ impl Semaphore {
     /// ```
     /// assert_eq!(threadkit::Semaphore::new(3).value(), 3);
     /// ```
+    #[track_caller]
     pub fn new(value: usize) -> Self {
         Semaphore::with_bound(value, None)
     }
 
+    /// The same semaphore, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let x = threadkit::Semaphore::new(1).with_name("n");
+    /// assert_eq!(x.label().name(), Some("n"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.tag.set_name(name.into());
+        self
+    }
+
+    /// The same semaphore, labelled `label` (the Python bindings give the Python site
+    /// this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let x = threadkit::Semaphore::new(1).with_label(Label::new(None, Site::intern("a.py", 4)));
+    /// assert_eq!(x.label().site().to_string(), "a.py:4");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.tag.set_label(label);
+        self
+    }
+
+    /// Its name and creation site.
+    ///
+    /// ```
+    /// let x = threadkit::Semaphore::new(1);
+    /// assert_eq!(x.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.tag.label
+    }
+
+    #[track_caller]
     fn with_bound(value: usize, bound: Option<usize>) -> Self {
         assert!(
             value <= Semaphore::MAX_VALUE,
@@ -130,6 +172,7 @@ impl Semaphore {
             bounded: bound.is_some(),
             waiters: Mutex::new(0),
             cv: Condvar::new(),
+            tag: Tag::here(),
         }
     }
 
@@ -236,6 +279,12 @@ impl Semaphore {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<bool, Interrupted> {
+        let kind = if self.bounded {
+            WaitKind::BoundedSemaphore
+        } else {
+            WaitKind::Semaphore
+        };
+        let _waiting = Waiting::start(WaitOn::new(kind, &self.tag, &self.tag), deadline);
         let mut guard = self.waiters.lock();
         *guard += 1;
         let (mut guard, outcome) =
@@ -419,6 +468,7 @@ pub struct BoundedSemaphore {
 
 impl Default for BoundedSemaphore {
     /// A bounded semaphore with one permit (Python's default `value=1`).
+    #[track_caller]
     fn default() -> Self {
         BoundedSemaphore::new(1)
     }
@@ -434,10 +484,47 @@ impl BoundedSemaphore {
     /// let sem = threadkit::BoundedSemaphore::new(3);
     /// assert_eq!((sem.value(), sem.initial_value()), (3, 3));
     /// ```
+    #[track_caller]
     pub fn new(value: usize) -> Self {
         BoundedSemaphore {
             sem: Semaphore::with_bound(value, Some(value)),
         }
+    }
+
+    /// The same semaphore, named `name` (in reports, dumps and contention rows).
+    ///
+    /// ```
+    /// let x = threadkit::BoundedSemaphore::new(1).with_name("n");
+    /// assert_eq!(x.label().name(), Some("n"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<StdArc<str>>) -> Self {
+        self.sem.tag.set_name(name.into());
+        self
+    }
+
+    /// The same semaphore, labelled `label` (the Python bindings give the Python site
+    /// this way).
+    ///
+    /// ```
+    /// use threadkit::debug::{Label, Site};
+    /// let x = threadkit::BoundedSemaphore::new(1).with_label(Label::new(None, Site::intern("a.py", 4)));
+    /// assert_eq!(x.label().site().to_string(), "a.py:4");
+    /// ```
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.sem.tag.set_label(label);
+        self
+    }
+
+    /// Its name and creation site.
+    ///
+    /// ```
+    /// let x = threadkit::BoundedSemaphore::new(1);
+    /// assert_eq!(x.label().site().line(), line!() - 1);
+    /// ```
+    pub fn label(&self) -> &Label {
+        &self.sem.tag.label
     }
 
     /// The initial value, which releases may not exceed (Python's `_initial_value`).
