@@ -70,10 +70,12 @@ class Queue(_core.Queue, metaclass=_QueueType):
 
     __module__ = "threadkit.queue"
 
-    def __init__(self, maxsize=0):
+    def __init__(self, maxsize=0, *, name=None):
         # A hooked subclass whose __init__ names Queue.__init__ explicitly gets its setup.
         if isinstance(self, _HookedQueue):
-            _HookedQueue.__init__(self, maxsize)
+            _HookedQueue.__init__(self, maxsize, name=name)
+        else:
+            _core._check_name(type(self).__name__, name)
 
     def put_nowait(self, item):
         """Put an item into the queue without blocking; raise ``Full`` if there is no room."""
@@ -104,7 +106,7 @@ class LifoQueue(Queue):
     """A last-in, first-out queue, as ``queue.LifoQueue``."""
 
     def __new__(cls, maxsize=0, *args, **kwargs):
-        return super().__new__(cls, maxsize, _lifo=True)
+        return super().__new__(cls, maxsize, _lifo=True, name=kwargs.get("name"))
 
     def _init(self, maxsize):
         self.queue = []
@@ -122,13 +124,16 @@ class LifoQueue(Queue):
 class _HookedQueue(Queue):
     """CPython's ``queue.Queue`` algorithm (3.13), for classes with their own storage hooks."""
 
-    def __init__(self, maxsize=0):
+    def __init__(self, maxsize=0, *, name=None):
+        _core._check_name(type(self).__name__, name)
         self.maxsize = maxsize
         self._init(maxsize)
-        self.mutex = _Lock()
-        self.not_empty = _Condition(self.mutex)
-        self.not_full = _Condition(self.mutex)
-        self.all_tasks_done = _Condition(self.mutex)
+        # The lock and the conditions carry the queue's label (its creation site and name).
+        label = self._label
+        self.mutex = _Lock(name=name, _label=label)
+        self.not_empty = _Condition(self.mutex, name=name, _label=label)
+        self.not_full = _Condition(self.mutex, name=name, _label=label)
+        self.all_tasks_done = _Condition(self.mutex, name=name, _label=label)
         self.unfinished_tasks = 0
         self.is_shutdown = False
 

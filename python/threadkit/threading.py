@@ -65,16 +65,16 @@ class Condition(_core.Condition):
 
     __slots__ = ()
 
-    def __new__(cls, lock=None):
+    def __new__(cls, lock=None, *, name=None, _label=None):
         if lock is not None and not isinstance(lock, (Lock, RLock)):
             cls = _other_lock_variant(cls)
-        return super().__new__(cls, lock)
+        return super().__new__(cls, lock, name=name, _label=_label)
 
-    def __init__(self, lock=None):
+    def __init__(self, lock=None, *, name=None, _label=None):
         pass
 
     def __repr__(self):
-        return "<Condition(%s, %d)>" % (self._lock, self._waiter_count())
+        return "<Condition(%s, %d) %s>" % (self._lock, self._waiter_count(), self._repr_label())
 
     def wait_for(self, predicate, timeout=None):
         """Wait until ``predicate()`` is true, or until the timeout; return its last value."""
@@ -110,7 +110,7 @@ class _OtherLockCondition(Condition):
     """CPython's Condition algorithm, for a lock that is not threadkit's: the lock's methods
     run here, in Python; the waiter queue is threadkit's."""
 
-    def __init__(self, lock=None):
+    def __init__(self, lock=None, *, name=None, _label=None):
         self.acquire = lock.acquire
         self.release = lock.release
         if hasattr(lock, "_release_save"):
@@ -193,18 +193,18 @@ class Barrier(_core.Barrier):
     3.12 accept it and then wait forever).
     """
 
-    def __init__(self, parties, action=None, timeout=None):
+    def __init__(self, parties, action=None, timeout=None, *, name=None):
+        _core._check_name("Barrier", name)
         self._action = action
         self._timeout = timeout
 
     def __repr__(self):
+        # The standard library's shape, with the name or creation site before the state.
         cls = self.__class__
+        where = f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x} {self._repr_label()}"
         if self.broken:
-            return f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x}: broken>"
-        return (
-            f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x}:"
-            f" waiters={self.n_waiting}/{self.parties}>"
-        )
+            return f"{where}: broken>"
+        return f"{where}: waiters={self.n_waiting}/{self.parties}>"
 
     def wait(self, timeout=None):
         """Wait for the barrier; return this thread's arrival index (0 to parties-1)."""
