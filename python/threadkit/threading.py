@@ -194,7 +194,7 @@ class Barrier(_core.Barrier):
     """
 
     def __init__(self, parties, action=None, timeout=None, *, name=None):
-        _core._check_name("Barrier", name)
+        _core._check_name(type(self).__name__, name)
         self._action = action
         self._timeout = timeout
 
