@@ -4,6 +4,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
+use threadkit::debug::Label;
 use threadkit::{Deadline, Interrupt, Interrupted};
 
 use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
@@ -20,14 +21,11 @@ pub struct PyLock {
     pub(crate) inner: threadkit::Lock,
 }
 
-#[pymethods]
 impl PyLock {
-    /// A new unlocked lock, named `name` if given, labelled with the caller's line. Other
-    /// arguments are `TypeError`, with CPython 3.13's messages.
-    #[new]
-    #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None)")]
-    fn new(
-        py: Python<'_>,
+    /// `Lock(...)` with arguments: `name` and `_label` (a `_core.Label`, from threadkit's own
+    /// modules) are keywords; anything else is `TypeError` with CPython 3.13's messages.
+    #[cold]
+    fn new_with_arguments(
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
@@ -49,7 +47,26 @@ impl PyLock {
         }
         let name = site::name_arg("Lock", name.as_ref())?;
         Ok(PyLock {
-            inner: threadkit::Lock::new().with_label(site::label(py, name, given.as_ref())?),
+            inner: threadkit::Lock::new().with_label(site::label(args.py(), name, given.as_ref())?),
+        })
+    }
+}
+
+#[pymethods]
+impl PyLock {
+    /// A new unlocked lock, named `name` if given, labelled with the caller's line. Other
+    /// arguments are `TypeError`, with CPython 3.13's messages.
+    #[new]
+    #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None)")]
+    // No `py` parameter: PyO3 hands a bare `(*args, **kwargs)` signature the tuple and dict as
+    // they are, where any other parameter costs an argument-parsing pass (a tenth of `Lock()`).
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = args.py();
+        if !args.is_empty() || kwargs.is_some_and(|k| !k.is_empty()) {
+            return Self::new_with_arguments(args, kwargs);
+        }
+        Ok(PyLock {
+            inner: threadkit::Lock::new().with_label(Label::new(None, site::caller_site(py))),
         })
     }
 
@@ -154,7 +171,7 @@ impl PyLock {
 pub(crate) fn repr_lock(
     slf: &Bound<'_, PyAny>,
     locked: bool,
-    label: &threadkit::debug::Label,
+    label: &Label,
     owner: Option<u64>,
     count: Option<u64>,
 ) -> PyResult<String> {

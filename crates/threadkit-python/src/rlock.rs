@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::blocking::{LockBlocking, LockTimeout};
 use crate::lock::{acquire_like, repr_lock};
@@ -25,14 +25,12 @@ impl PyRLock {
     /// caller's line. Other arguments are ignored, as CPython's `_thread.RLock` ignores them.
     #[new]
     #[pyo3(signature = (*_args, **kwargs), text_signature = "(*, name=None)")]
-    fn new(
-        py: Python<'_>,
-        _args: &Bound<'_, PyAny>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
+    // No `py` parameter: see `PyLock::new` (a bare `(*args, **kwargs)` is not parsed).
+    fn new(_args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = _args.py();
         let (name, given) = match kwargs {
-            Some(k) => (k.get_item("name")?, k.get_item("_label")?),
-            None => (None, None),
+            Some(k) if !k.is_empty() => (k.get_item("name")?, k.get_item("_label")?),
+            _ => (None, None),
         };
         let name = site::name_arg("RLock", name.as_ref())?;
         Ok(PyRLock {
