@@ -74,7 +74,7 @@ class Queue(_core.Queue, metaclass=_QueueType):
         # A hooked subclass whose __init__ names Queue.__init__ explicitly gets its setup.
         if isinstance(self, _HookedQueue):
             _HookedQueue.__init__(self, maxsize, name=name)
-        else:
+        elif name is not None:
             _core._check_name(type(self).__name__, name)
 
     def put_nowait(self, item):
@@ -125,15 +125,19 @@ class _HookedQueue(Queue):
     """CPython's ``queue.Queue`` algorithm (3.13), for classes with their own storage hooks."""
 
     def __init__(self, maxsize=0, *, name=None):
-        _core._check_name(type(self).__name__, name)
+        if name is not None:
+            _core._check_name(type(self).__name__, name)
         self.maxsize = maxsize
         self._init(maxsize)
-        # The lock and the conditions carry the queue's label (its creation site and name).
-        label = self._label
-        self.mutex = _Lock(name=name, _label=label)
-        self.not_empty = _Condition(self.mutex, name=name, _label=label)
-        self.not_full = _Condition(self.mutex, name=name, _label=label)
-        self.all_tasks_done = _Condition(self.mutex, name=name, _label=label)
+        # The lock and the conditions carry the queue's label (its creation site and name; a
+        # name given to __init__ only, by a subclass, replaces the label's).
+        label = {"_label": self._label}
+        if name is not None and name != label["_label"].name:
+            label["name"] = name
+        self.mutex = _Lock(**label)
+        self.not_empty = _Condition(self.mutex, **label)
+        self.not_full = _Condition(self.mutex, **label)
+        self.all_tasks_done = _Condition(self.mutex, **label)
         self.unfinished_tasks = 0
         self.is_shutdown = False
 

@@ -68,6 +68,8 @@ class Condition(_core.Condition):
     def __new__(cls, lock=None, *, name=None, _label=None):
         if lock is not None and not isinstance(lock, (Lock, RLock)):
             cls = _other_lock_variant(cls)
+        if name is None and _label is None:
+            return super().__new__(cls, lock)  # no keywords to parse: the common case
         return super().__new__(cls, lock, name=name, _label=_label)
 
     def __init__(self, lock=None, *, name=None, _label=None):
@@ -194,7 +196,8 @@ class Barrier(_core.Barrier):
     """
 
     def __init__(self, parties, action=None, timeout=None, *, name=None):
-        _core._check_name(type(self).__name__, name)
+        if name is not None:
+            _core._check_name(type(self).__name__, name)
         self._action = action
         self._timeout = timeout
 

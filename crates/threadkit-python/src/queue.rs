@@ -382,11 +382,12 @@ impl PySimpleQueue {
     /// arguments are `TypeError`, as the standard library's.
     #[new]
     #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None)")]
+    // No `py` parameter: see `PyLock::new` (a bare `(*args, **kwargs)` is not parsed).
     fn new(
-        py: Python<'_>,
         args: &Bound<'_, pyo3::types::PyTuple>,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
+        let py = args.py();
         if !args.is_empty() {
             return Err(PyTypeError::new_err(
                 "SimpleQueue() takes no positional arguments",
