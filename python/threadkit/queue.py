@@ -11,6 +11,11 @@ storage hooks (``_init``, ``_qsize``, ``_put``, ``_get``), run CPython's own alg
 Python over threadkit's ``Lock`` and ``Condition``, so the hooks behave exactly as they do on
 the standard library's classes.
 
+Every queue also takes a keyword-only ``name`` (a str) and remembers the line of Python code
+that created it, as threadkit's other primitives do (the lock and conditions of a queue that
+runs the Python algorithm carry the queue's). Its repr shows them:
+``<threadkit.queue.Queue object name='jobs' at 0x...>``.
+
 The whole API of CPython 3.13 is offered on every version, ``shutdown()`` and ``ShutDown``
 included. ``Empty`` and ``Full`` are the standard library's classes, and so is ``ShutDown``
 from 3.13 on (before 3.13 it is threadkit's own, the same class everywhere in threadkit).

@@ -12,6 +12,12 @@ standard library's module is here. The synchronization primitives and the thread
 threadkit's, implemented in Rust; names not reimplemented are the standard library's own
 objects, so the namespace is complete and behaves the same.
 
+Names: every primitive (``Lock``, ``RLock``, ``Condition``, ``Semaphore``,
+``BoundedSemaphore``, ``Event``, ``Barrier``) also takes a keyword-only ``name`` (a str) and
+remembers the line of Python code that created it; deadlock reports, dumps and reprs show the
+name, else the line: ``<locked threadkit.Lock object name='inventory' owner='restock' at
+0x...>``, ``<threadkit.Event at 0x... site='app.py:12': unset>``.
+
 Threads: the thread's state (started, finished, identifiers, name, daemon flag), its entry in
 the Rust registry and the join live in the Rust core (``threadkit._core.Thread``). The OS
 thread is started with ``_thread``'s own functions and runs a Python-level bootstrap, so Rust
