@@ -91,3 +91,15 @@ def wait_child(pid, timeout=JOIN_TIMEOUT):
             os.waitpid(pid, 0)
             raise AssertionError(f"forked child still running after {timeout} s: deadlocked")
         time.sleep(0.005)
+
+
+def site_here(mod, name=None):
+    """What a repr shows of the label of a primitive created on the caller's line: nothing on
+    the standard library; on threadkit ``name='NAME'`` if ``name``, else the creation site,
+    ``site='this_file.py:LINE'``."""
+    if not mod.__name__.startswith("threadkit"):
+        return ""
+    if name is not None:
+        return "name=%r" % name
+    caller = sys._getframe(1)
+    return "site=%r" % f"{caller.f_code.co_filename}:{caller.f_lineno}"

@@ -8,7 +8,14 @@ import weakref
 
 import pytest
 
-from _helpers_threading import join_all, python_work, start_thread, timed, wait_until
+from _helpers_threading import (
+    join_all,
+    python_work,
+    site_here,
+    start_thread,
+    timed,
+    wait_until,
+)
 from conftest import outcome
 
 BROKEN = (threading.BrokenBarrierError, "")
@@ -112,15 +119,17 @@ def test_single_party_barrier_never_blocks(threading_mod):
 
 
 def test_repr(threading_mod):
-    b = threading_mod.Barrier(3)
-    assert re.fullmatch(r"<\w+\.Barrier at 0x[0-9a-f]+: waiters=0/3>", repr(b)), repr(b)
+    # threadkit's shows the name or creation site after the address (issue 9).
+    b, site = threading_mod.Barrier(3), site_here(threading_mod)
+    at = r"<\w+\.Barrier at 0x[0-9a-f]+%s: " % re.escape(site and " " + site)
+    assert re.fullmatch(at + "waiters=0/3>", repr(b)), repr(b)
     assert hex(id(b)) in repr(b)
     threads = [start_thread(lambda: outcome(b.wait)) for _ in range(2)]
     wait_until(lambda: b.n_waiting == 2, message="two waiters")
-    assert re.fullmatch(r"<\w+\.Barrier at 0x[0-9a-f]+: waiters=2/3>", repr(b)), repr(b)
+    assert re.fullmatch(at + "waiters=2/3>", repr(b)), repr(b)
     b.abort()
     join_all(threads)
-    assert re.fullmatch(r"<\w+\.Barrier at 0x[0-9a-f]+: broken>", repr(b)), repr(b)
+    assert re.fullmatch(at + "broken>", repr(b)), repr(b)
 
 
 def test_weakref(threading_mod):

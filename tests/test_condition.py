@@ -13,7 +13,15 @@ import weakref
 import pytest
 
 import threadkit.threading as tk
-from _helpers_threading import join_all, python_work, start_thread, timed, wait_child, wait_until
+from _helpers_threading import (
+    join_all,
+    python_work,
+    site_here,
+    start_thread,
+    timed,
+    wait_child,
+    wait_until,
+)
 from conftest import outcome, requires_fork
 
 NOT_ACQUIRED_WAIT = (RuntimeError, "cannot wait on un-acquired lock")
@@ -169,12 +177,15 @@ def test_weakref(threading_mod):
 
 
 def test_repr(threading_mod):
+    # threadkit's shows its own name or creation site after the standard library's (issue 9).
     lock = threading_mod.RLock()
-    c = threading_mod.Condition(lock)
-    assert re.fullmatch(r"<(\w+\.)?Condition\(%s, 0\)>" % re.escape(repr(lock)), repr(c)), repr(c)
+    c, site = threading_mod.Condition(lock), site_here(threading_mod)
+    site = re.escape(site and " " + site)
+    pattern = r"<(\w+\.)?Condition\(%s, 0\)%s>" % (re.escape(repr(lock)), site)
+    assert re.fullmatch(pattern, repr(c)), repr(c)
     let_go = threading.Event()
     threads = start_waiters(c, 1, lambda i: c.wait_for(let_go.is_set, 30))
-    assert re.fullmatch(r"<(\w+\.)?Condition\(<.*>, 1\)>", repr(c)), repr(c)
+    assert re.fullmatch(r"<(\w+\.)?Condition\(<.*>, 1\)%s>" % site, repr(c)), repr(c)
     with c:
         let_go.set()
         c.notify()

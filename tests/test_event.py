@@ -12,6 +12,7 @@ import pytest
 from _helpers_threading import (
     join_all,
     python_work,
+    site_here,
     start_thread,
     timed,
     wait_child,
@@ -136,10 +137,12 @@ def test_wait_returns_true_when_set_even_if_cleared_right_after(threading_mod):
 
 
 def test_repr(threading_mod):
-    e = threading_mod.Event()
-    assert re.fullmatch(r"<\w+\.Event at 0x[0-9a-f]+: unset>", repr(e)), repr(e)
+    # threadkit's shows the name or creation site after the address (issue 9).
+    e, site = threading_mod.Event(), site_here(threading_mod)
+    at = r"<\w+\.Event at 0x[0-9a-f]+%s: " % re.escape(site and " " + site)
+    assert re.fullmatch(at + "unset>", repr(e)), repr(e)
     e.set()
-    assert re.fullmatch(r"<\w+\.Event at 0x[0-9a-f]+: set>", repr(e)), repr(e)
+    assert re.fullmatch(at + "set>", repr(e)), repr(e)
     assert hex(id(e)) in repr(e)
 
 

@@ -1,5 +1,6 @@
 import inspect
 import os
+import re
 import sys
 import threading
 import weakref
@@ -9,6 +10,7 @@ import pytest
 import threadkit
 import threadkit.threading as tk
 
+from _helpers_threading import site_here
 from conftest import outcome, requires_fork
 
 
@@ -77,10 +79,13 @@ def test_context_manager_releases_on_exception():
 
 
 def test_repr_and_weakref():
-    lock = tk.Lock()
-    assert repr(lock).startswith("<unlocked threadkit.Lock object at 0x")
+    # The name or creation site, and the owner thread's name while locked (issue 9).
+    lock, site = tk.Lock(), site_here(tk)
+    assert re.fullmatch(r"<unlocked threadkit.Lock object %s at 0x[0-9a-f]+>" % re.escape(site),
+                        repr(lock)), repr(lock)
     lock.acquire()
-    assert repr(lock).startswith("<locked threadkit.Lock object at 0x")
+    assert re.fullmatch(r"<locked threadkit.Lock object %s owner='MainThread' at 0x[0-9a-f]+>"
+                        % re.escape(site), repr(lock)), repr(lock)
     ref = weakref.ref(lock)
     assert ref() is lock
     del lock
@@ -101,7 +106,7 @@ def test_lock_takes_no_arguments(call):
     if sys.version_info >= (3, 13):
         assert message == std_message.replace("lock", "Lock")
     assert isinstance(tk.Lock(), tk.Lock)
-    assert str(inspect.signature(tk.Lock)) == "()"
+    assert str(inspect.signature(tk.Lock)) == "(*, name=None)"
 
 
 def test_lock_cannot_be_subclassed():

@@ -102,7 +102,7 @@ semaphore_calls = st.one_of(
 
 def semaphore_state(s):
     # The count, as the repr shows it (`value=N`, `value=N/M` for a bounded one).
-    return re.sub(r"^<[\w.]+ at 0x[0-9a-f]+:", "<", repr(s))
+    return re.sub(r"^<[\w.]+ at 0x[0-9a-f]+( (name|site)=[^:]*(:\d+')?)?:", "<", repr(s))
 
 
 @quick

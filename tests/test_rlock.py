@@ -9,7 +9,15 @@ import weakref
 
 import pytest
 
-from _helpers_threading import join_all, python_work, start_thread, start_threads, timed, wait_child
+from _helpers_threading import (
+    join_all,
+    python_work,
+    site_here,
+    start_thread,
+    start_threads,
+    timed,
+    wait_child,
+)
 from conftest import outcome, requires_fork
 
 NAN = float("nan")
@@ -221,11 +229,14 @@ def test_context_manager(threading_mod):
 
 
 def test_repr(threading_mod):
-    r = threading_mod.RLock()
-    assert re.fullmatch(r"<unlocked \w+\.RLock object owner=0 count=0 at 0x[0-9a-f]+>", repr(r))
+    # threadkit's shows the name or creation site, and the owner thread's name (issue 9).
+    r, site = threading_mod.RLock(), site_here(threading_mod)
+    obj = r"\w+\.RLock object %s" % re.escape(site and site + " ")
+    assert re.fullmatch(r"<unlocked %sowner=0 count=0 at 0x[0-9a-f]+>" % obj, repr(r)), repr(r)
     r.acquire()
     r.acquire()
-    pattern = r"<locked \w+\.RLock object owner=%d count=2 at 0x[0-9a-f]+>" % threading.get_ident()
+    owner = threading.get_ident() if site == "" else repr(threading.current_thread().name)
+    pattern = r"<locked %sowner=%s count=2 at 0x[0-9a-f]+>" % (obj, re.escape(str(owner)))
     assert re.fullmatch(pattern, repr(r)), repr(r)
     r.release()
     r.release()

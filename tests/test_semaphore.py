@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from _helpers_threading import join_all, python_work, start_thread, timed
+from _helpers_threading import join_all, python_work, site_here, start_thread, timed
 from conftest import outcome
 
 KINDS = ["Semaphore", "BoundedSemaphore"]
@@ -244,13 +244,16 @@ def test_context_manager(threading_mod, kind):
 
 
 def test_repr(threading_mod):
-    s = threading_mod.Semaphore(2)
-    assert re.fullmatch(r"<\w+\.Semaphore at 0x[0-9a-f]+: value=2>", repr(s)), repr(s)
+    # threadkit's shows the name or creation site after the address (issue 9).
+    s, site = threading_mod.Semaphore(2), site_here(threading_mod)
+    at = r"<\w+\.Semaphore at 0x[0-9a-f]+%s: " % re.escape(site and " " + site)
+    assert re.fullmatch(at + "value=2>", repr(s)), repr(s)
     s.acquire()
-    assert re.fullmatch(r"<\w+\.Semaphore at 0x[0-9a-f]+: value=1>", repr(s)), repr(s)
-    b = threading_mod.BoundedSemaphore(3)
+    assert re.fullmatch(at + "value=1>", repr(s)), repr(s)
+    b, site = threading_mod.BoundedSemaphore(3), site_here(threading_mod)
     b.acquire()
-    assert re.fullmatch(r"<\w+\.BoundedSemaphore at 0x[0-9a-f]+: value=2/3>", repr(b)), repr(b)
+    at = r"<\w+\.BoundedSemaphore at 0x[0-9a-f]+%s: " % re.escape(site and " " + site)
+    assert re.fullmatch(at + "value=2/3>", repr(b)), repr(b)
     assert hex(id(s)) in repr(s)
 
 

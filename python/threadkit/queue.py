@@ -11,6 +11,11 @@ storage hooks (``_init``, ``_qsize``, ``_put``, ``_get``), run CPython's own alg
 Python over threadkit's ``Lock`` and ``Condition``, so the hooks behave exactly as they do on
 the standard library's classes.
 
+Every queue also takes a keyword-only ``name`` (a str) and remembers the line of Python code
+that created it, as threadkit's other primitives do (the lock and conditions of a queue that
+runs the Python algorithm carry the queue's). Its repr shows them:
+``<threadkit.queue.Queue object name='jobs' at 0x...>``.
+
 The whole API of CPython 3.13 is offered on every version, ``shutdown()`` and ``ShutDown``
 included. ``Empty`` and ``Full`` are the standard library's classes, and so is ``ShutDown``
 from 3.13 on (before 3.13 it is threadkit's own, the same class everywhere in threadkit).
@@ -70,10 +75,12 @@ class Queue(_core.Queue, metaclass=_QueueType):
 
     __module__ = "threadkit.queue"
 
-    def __init__(self, maxsize=0):
+    def __init__(self, maxsize=0, *, name=None):
         # A hooked subclass whose __init__ names Queue.__init__ explicitly gets its setup.
         if isinstance(self, _HookedQueue):
-            _HookedQueue.__init__(self, maxsize)
+            _HookedQueue.__init__(self, maxsize, name=name)
+        elif name is not None:
+            _core._check_name(type(self).__name__, name)
 
     def put_nowait(self, item):
         """Put an item into the queue without blocking; raise ``Full`` if there is no room."""
@@ -104,7 +111,7 @@ class LifoQueue(Queue):
     """A last-in, first-out queue, as ``queue.LifoQueue``."""
 
     def __new__(cls, maxsize=0, *args, **kwargs):
-        return super().__new__(cls, maxsize, _lifo=True)
+        return super().__new__(cls, maxsize, _lifo=True, name=kwargs.get("name"))
 
     def _init(self, maxsize):
         self.queue = []
@@ -122,13 +129,20 @@ class LifoQueue(Queue):
 class _HookedQueue(Queue):
     """CPython's ``queue.Queue`` algorithm (3.13), for classes with their own storage hooks."""
 
-    def __init__(self, maxsize=0):
+    def __init__(self, maxsize=0, *, name=None):
+        if name is not None:
+            _core._check_name(type(self).__name__, name)
         self.maxsize = maxsize
         self._init(maxsize)
-        self.mutex = _Lock()
-        self.not_empty = _Condition(self.mutex)
-        self.not_full = _Condition(self.mutex)
-        self.all_tasks_done = _Condition(self.mutex)
+        # The lock and the conditions carry the queue's label (its creation site and name; a
+        # name given to __init__ only, by a subclass, replaces the label's).
+        label = {"_label": self._label}
+        if name is not None and name != label["_label"].name:
+            label["name"] = name
+        self.mutex = _Lock(**label)
+        self.not_empty = _Condition(self.mutex, **label)
+        self.not_full = _Condition(self.mutex, **label)
+        self.all_tasks_done = _Condition(self.mutex, **label)
         self.unfinished_tasks = 0
         self.is_shutdown = False
 

@@ -12,6 +12,12 @@ standard library's module is here. The synchronization primitives and the thread
 threadkit's, implemented in Rust; names not reimplemented are the standard library's own
 objects, so the namespace is complete and behaves the same.
 
+Names: every primitive (``Lock``, ``RLock``, ``Condition``, ``Semaphore``,
+``BoundedSemaphore``, ``Event``, ``Barrier``) also takes a keyword-only ``name`` (a str) and
+remembers the line of Python code that created it; deadlock reports, dumps and reprs show the
+name, else the line: ``<locked threadkit.Lock object name='inventory' owner='restock' at
+0x...>``, ``<threadkit.Event at 0x... site='app.py:12': unset>``.
+
 Threads: the thread's state (started, finished, identifiers, name, daemon flag), its entry in
 the Rust registry and the join live in the Rust core (``threadkit._core.Thread``). The OS
 thread is started with ``_thread``'s own functions and runs a Python-level bootstrap, so Rust
@@ -65,16 +71,18 @@ class Condition(_core.Condition):
 
     __slots__ = ()
 
-    def __new__(cls, lock=None):
+    def __new__(cls, lock=None, *, name=None, _label=None):
         if lock is not None and not isinstance(lock, (Lock, RLock)):
             cls = _other_lock_variant(cls)
-        return super().__new__(cls, lock)
+        if name is None and _label is None:
+            return super().__new__(cls, lock)  # no keywords to parse: the common case
+        return super().__new__(cls, lock, name=name, _label=_label)
 
-    def __init__(self, lock=None):
+    def __init__(self, lock=None, *, name=None, _label=None):
         pass
 
     def __repr__(self):
-        return "<Condition(%s, %d)>" % (self._lock, self._waiter_count())
+        return "<Condition(%s, %d) %s>" % (self._lock, self._waiter_count(), self._repr_label())
 
     def wait_for(self, predicate, timeout=None):
         """Wait until ``predicate()`` is true, or until the timeout; return its last value."""
@@ -110,7 +118,7 @@ class _OtherLockCondition(Condition):
     """CPython's Condition algorithm, for a lock that is not threadkit's: the lock's methods
     run here, in Python; the waiter queue is threadkit's."""
 
-    def __init__(self, lock=None):
+    def __init__(self, lock=None, *, name=None, _label=None):
         self.acquire = lock.acquire
         self.release = lock.release
         if hasattr(lock, "_release_save"):
@@ -193,18 +201,19 @@ class Barrier(_core.Barrier):
     3.12 accept it and then wait forever).
     """
 
-    def __init__(self, parties, action=None, timeout=None):
+    def __init__(self, parties, action=None, timeout=None, *, name=None):
+        if name is not None:
+            _core._check_name(type(self).__name__, name)
         self._action = action
         self._timeout = timeout
 
     def __repr__(self):
+        # The standard library's shape, with the name or creation site before the state.
         cls = self.__class__
+        where = f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x} {self._repr_label()}"
         if self.broken:
-            return f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x}: broken>"
-        return (
-            f"<{cls.__module__}.{cls.__qualname__} at {id(self):#x}:"
-            f" waiters={self.n_waiting}/{self.parties}>"
-        )
+            return f"{where}: broken>"
+        return f"{where}: waiters={self.n_waiting}/{self.parties}>"
 
     def wait(self, timeout=None):
         """Wait for the barrier; return this thread's arrival index (0 to parties-1)."""

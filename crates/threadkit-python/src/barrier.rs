@@ -4,10 +4,12 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use threadkit::raw::{Arrival, BarrierExt};
 use threadkit::{BarrierError, Deadline, Interrupted};
 
 use crate::blocking::{block, wait_deadline};
+use crate::site::{self, PyLabel};
 
 pyo3::import_exception!(threading, BrokenBarrierError);
 
@@ -33,19 +35,39 @@ fn barrier_error(r: Result<Arrival, BarrierError>) -> Result<PyResult<Arrival>, 
 
 #[pymethods]
 impl PyBarrier {
+    /// A barrier for `parties` threads, labelled with the caller's line and named by a `str`
+    /// `name` keyword (the Python class's `__init__` checks its type: a subclass may mean
+    /// something else by `name`).
     #[new]
-    #[pyo3(signature = (parties, *_args, **_kwargs))]
+    #[pyo3(signature = (parties, *_args, **kwargs))]
     fn new(
+        py: Python<'_>,
         parties: i64,
         _args: &Bound<'_, PyAny>,
-        _kwargs: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         if parties < 1 {
             return Err(PyValueError::new_err("parties must be > 0"));
         }
+        let name = match kwargs {
+            Some(k) => site::lenient_name(k.get_item("name")?.as_ref()),
+            None => None,
+        };
         Ok(PyBarrier {
-            inner: threadkit::Barrier::new(parties as usize),
+            inner: threadkit::Barrier::new(parties as usize)
+                .with_label(site::label(py, name, None)?),
         })
+    }
+
+    /// The barrier's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(self.inner.label())
+    }
+
+    /// `name='start'` or `site='app.py:12'`, for the Python class's repr.
+    fn _repr_label(&self, py: Python<'_>) -> PyResult<String> {
+        site::repr_label(py, self.inner.label())
     }
 
     /// Arrive and wait for the round: returns `(index, run_action)`; the thread told to run the

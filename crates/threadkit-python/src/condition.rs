@@ -13,6 +13,7 @@ use threadkit::{ConditionError, ConditionLock, Deadline, Interrupt, Interrupted,
 use crate::blocking::{block, wait_deadline, LockBlocking, LockTimeout};
 use crate::lock::PyLock;
 use crate::rlock::PyRLock;
+use crate::site::{self, PyLabel};
 
 /// A plain `Lock` as CPython's Condition sees it: "owned" means "held by some thread".
 struct HeldLock<'a>(&'a threadkit::Lock);
@@ -103,22 +104,29 @@ impl PyCondition {
 
 #[pymethods]
 impl PyCondition {
+    /// A condition over `lock` (a new RLock if None), named `name` if given, labelled with the
+    /// caller's line (or with `_label`, a `_core.Label`, from threadkit's own modules). An
+    /// RLock made here carries the Condition's label.
     #[new]
-    #[pyo3(signature = (lock=None))]
-    fn new(py: Python<'_>, lock: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    #[pyo3(signature = (lock=None, *, name=None, _label=None))]
+    fn new(
+        py: Python<'_>,
+        lock: Option<&Bound<'_, PyAny>>,
+        name: Option<&Bound<'_, PyAny>>,
+        _label: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let label = site::label(py, site::name_arg("Condition", name)?, _label)?;
+        let own_lock = || -> PyResult<LockRef> {
+            Ok(LockRef::RLock(Py::new(
+                py,
+                PyRLock {
+                    inner: threadkit::RLock::new().with_label(label.clone()),
+                },
+            )?))
+        };
         let lock = match lock {
-            None => LockRef::RLock(Py::new(
-                py,
-                PyRLock {
-                    inner: threadkit::RLock::new(),
-                },
-            )?),
-            Some(l) if l.is_none() => LockRef::RLock(Py::new(
-                py,
-                PyRLock {
-                    inner: threadkit::RLock::new(),
-                },
-            )?),
+            None => own_lock()?,
+            Some(l) if l.is_none() => own_lock()?,
             Some(l) => {
                 if let Ok(l) = l.cast::<PyLock>() {
                     LockRef::Lock(l.clone().unbind())
@@ -131,8 +139,20 @@ impl PyCondition {
         };
         Ok(PyCondition {
             lock,
-            waiters: WaitQueue::new(),
+            waiters: WaitQueue::new().with_label(label),
         })
+    }
+
+    /// The condition's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(self.waiters.label())
+    }
+
+    /// `name='items'` or `site='app.py:12'`: what the Python class's repr shows after the
+    /// standard library's `<Condition(lock, waiters)`.
+    fn _repr_label(&self, py: Python<'_>) -> PyResult<String> {
+        site::repr_label(py, self.waiters.label())
     }
 
     /// The underlying lock.

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 use crate::blocking::{block, wait_deadline};
 use crate::lock::type_path;
+use crate::site::{self, PyLabel};
 
 /// A flag that threads can wait for, as `threading.Event`.
 #[pyclass(module = "threadkit", name = "Event", frozen, weakref, subclass)]
@@ -13,11 +14,20 @@ pub struct PyEvent {
 
 #[pymethods]
 impl PyEvent {
+    /// A new unset event, named `name` if given, labelled with the caller's line.
     #[new]
-    fn new() -> Self {
-        PyEvent {
-            inner: threadkit::Event::new(),
-        }
+    #[pyo3(signature = (*, name=None))]
+    fn new(py: Python<'_>, name: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let name = site::name_arg("Event", name)?;
+        Ok(PyEvent {
+            inner: threadkit::Event::new().with_label(site::label(py, name, None)?),
+        })
+    }
+
+    /// The event's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(self.inner.label())
     }
 
     /// Whether the flag is set.
@@ -67,11 +77,15 @@ impl PyEvent {
         self.inner.reinit_after_fork();
     }
 
+    /// `<threadkit.Event at 0x... site='app.py:12': unset>` (`name='ready'` if named): the
+    /// standard library's shape, as CPython's test.lock_tests match it (`<\w+\.Event at .*:
+    /// unset>`), with the name or site before the state.
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         Ok(format!(
-            "<{} at {:#x}: {}>",
+            "<{} at {:#x} {}: {}>",
             type_path(&slf.get_type())?,
             slf.as_ptr() as usize,
+            site::repr_label(slf.py(), slf.get().inner.label())?,
             if slf.get().inner.is_set() {
                 "set"
             } else {

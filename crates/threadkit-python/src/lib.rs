@@ -23,6 +23,7 @@ mod lock;
 mod queue;
 mod rlock;
 mod semaphore;
+mod site;
 mod thread;
 
 /// The extension module `threadkit._core`.
@@ -43,6 +44,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .extract()?;
     blocking::init(timeout_max, main_ident, py_minor);
     m.add_function(wrap_pyfunction!(blocking::_set_main_thread_ident, m)?)?;
+    m.add_class::<site::PyLabel>()?;
+    m.add_function(wrap_pyfunction!(site::_check_name, m)?)?;
     m.add_class::<lock::PyLock>()?;
     m.add_class::<rlock::PyRLock>()?;
     m.add_class::<condition::PyCondition>()?;

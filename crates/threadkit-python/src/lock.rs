@@ -2,11 +2,13 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
+use threadkit::debug::Label;
 use threadkit::{Deadline, Interrupt, Interrupted};
 
 use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
+use crate::site::{self, PyLabel};
 
 /// A primitive lock, as `threading.Lock`: not reentrant, released by any thread.
 ///
@@ -19,14 +21,23 @@ pub struct PyLock {
     pub(crate) inner: threadkit::Lock,
 }
 
-#[pymethods]
 impl PyLock {
-    /// A new unlocked lock. Arguments are `TypeError`, with CPython 3.13's messages.
-    #[new]
-    #[pyo3(signature = (*args, **kwargs), text_signature = "()")]
-    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        if kwargs.is_some_and(|k| !k.is_empty()) {
-            return Err(PyTypeError::new_err("Lock() takes no keyword arguments"));
+    /// `Lock(...)` with arguments: `name` and `_label` (a `_core.Label`, from threadkit's own
+    /// modules) are keywords; anything else is `TypeError` with CPython 3.13's messages.
+    #[cold]
+    fn new_with_arguments(
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let (mut name, mut given) = (None, None);
+        if let Some(kwargs) = kwargs.filter(|k| !k.is_empty()) {
+            for (key, value) in kwargs.iter() {
+                match key.cast::<PyString>().ok().and_then(|k| k.to_str().ok()) {
+                    Some("name") => name = Some(value),
+                    Some("_label") => given = Some(value),
+                    _ => return Err(PyTypeError::new_err("Lock() takes no keyword arguments")),
+                }
+            }
         }
         if !args.is_empty() {
             return Err(PyTypeError::new_err(format!(
@@ -34,8 +45,28 @@ impl PyLock {
                 args.len()
             )));
         }
+        let name = site::name_arg("Lock", name.as_ref())?;
         Ok(PyLock {
-            inner: threadkit::Lock::new(),
+            inner: threadkit::Lock::new().with_label(site::label(args.py(), name, given.as_ref())?),
+        })
+    }
+}
+
+#[pymethods]
+impl PyLock {
+    /// A new unlocked lock, named `name` if given, labelled with the caller's line. Other
+    /// arguments are `TypeError`, with CPython 3.13's messages.
+    #[new]
+    #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None)")]
+    // No `py` parameter: PyO3 hands a bare `(*args, **kwargs)` signature the tuple and dict as
+    // they are, where any other parameter costs an argument-parsing pass (a tenth of `Lock()`).
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = args.py();
+        if !args.is_empty() || kwargs.is_some_and(|k| !k.is_empty()) {
+            return Self::new_with_arguments(args, kwargs);
+        }
+        Ok(PyLock {
+            inner: threadkit::Lock::new().with_label(Label::new(None, site::caller_site(py))),
         })
     }
 
@@ -114,19 +145,57 @@ impl PyLock {
         self.inner.reinit_after_fork();
     }
 
-    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        let state = if slf.get().inner.locked() {
-            "locked"
-        } else {
-            "unlocked"
-        };
-        Ok(format!(
-            "<{} {} object at {:#x}>",
-            state,
-            type_path(&slf.get_type())?,
-            slf.as_ptr() as usize
-        ))
+    /// The lock's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(self.inner.label())
     }
+
+    /// `<locked threadkit.Lock object name='inventory' owner='Thread-1 (restock)' at 0x...>`,
+    /// `<unlocked threadkit.Lock object site='app.py:12' at 0x...>`: CPython's shape, with the
+    /// name (or the creation site) and, while locked, the owner thread's name.
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let lock = &slf.get().inner;
+        repr_lock(
+            slf.as_any(),
+            lock.locked(),
+            lock.label(),
+            lock.owner(),
+            None,
+        )
+    }
+}
+
+/// The repr of a `Lock` or (with a count) an `RLock`: `<locked TYPE object LABEL OWNER at
+/// ADDR>`, as CPython's test.lock_tests match it (`<locked .* object (.*)?at .*>`).
+pub(crate) fn repr_lock(
+    slf: &Bound<'_, PyAny>,
+    locked: bool,
+    label: &Label,
+    owner: Option<u64>,
+    count: Option<u64>,
+) -> PyResult<String> {
+    let py = slf.py();
+    let mut out = format!(
+        "<{} {} object {} ",
+        if locked { "locked" } else { "unlocked" },
+        type_path(&slf.get_type())?,
+        site::repr_label(py, label)?
+    );
+    match (owner, count) {
+        (Some(ident), _) if locked => {
+            out += &site::repr_owner(py, ident)?;
+            out.push(' ');
+        }
+        // An unlocked RLock shows CPython's `owner=0`.
+        (_, Some(_)) => out += "owner=0 ",
+        _ => {}
+    }
+    if let Some(count) = count {
+        out += &format!("count={count} ");
+    }
+    out += &format!("at {:#x}>", slf.as_ptr() as usize);
+    Ok(out)
 }
 
 /// A lock of the core crate, as `acquire_like` drives it.

@@ -10,10 +10,12 @@ use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PyInt, PyType};
+use pyo3::types::{PyFloat, PyInt, PyString, PyType};
 use threadkit::{Deadline, GetError, Interrupt, Interrupted, Lifo, PutError, TaskDoneError};
 
 use crate::blocking::{block as block_fn, seconds_of, timeout_max, Truthy};
+use crate::lock::type_path;
+use crate::site::{self, PyLabel};
 
 pyo3::import_exception!(queue, Empty);
 pyo3::import_exception!(queue, Full);
@@ -152,10 +154,18 @@ impl PyQueue {
     #[new]
     #[pyo3(signature = (*args, _lifo=false, **kwargs))]
     fn new(
+        py: Python<'_>,
         args: &Bound<'_, pyo3::types::PyTuple>,
         _lifo: bool,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
+        // A `str` name names the queue; the Python classes' `__init__` checks the type (a
+        // subclass may mean something else by `name`).
+        let name = match kwargs {
+            Some(k) => site::lenient_name(k.get_item("name")?.as_ref()),
+            None => None,
+        };
+        let label = site::label(py, name, None)?;
         // A subclass's constructor may take other arguments: only an int `maxsize` counts here.
         let maxsize = match args.get_item(0) {
             Ok(m) => m.extract::<i64>().unwrap_or(0),
@@ -167,9 +177,9 @@ impl PyQueue {
         let bound = maxsize.max(0) as usize;
         Ok(PyQueue {
             store: if _lifo {
-                Store::Lifo(threadkit::Queue::lifo(bound))
+                Store::Lifo(threadkit::Queue::lifo(bound).with_label(label))
             } else {
-                Store::Fifo(threadkit::Queue::new(bound))
+                Store::Fifo(threadkit::Queue::new(bound).with_label(label))
             },
             maxsize: AtomicI64::new(maxsize),
         })
@@ -317,6 +327,29 @@ impl PyQueue {
     fn _at_fork_reinit(&self) {
         each!(&self.store, q => q.reinit_after_fork());
     }
+
+    /// The queue's name (or None) and creation site; a queue that runs the Python-level
+    /// algorithm gives it to its lock and conditions.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(each!(&self.store, q => q.label()))
+    }
+
+    /// `<threadkit.queue.Queue object name='jobs' at 0x...>` (`site='app.py:12'` if unnamed):
+    /// the standard library's default repr, with the name or site.
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_object(slf.as_any(), each!(&slf.get().store, q => q.label()))
+    }
+}
+
+/// `<TYPE object LABEL at ADDR>`: the default object repr with the name or site.
+fn repr_object(slf: &Bound<'_, PyAny>, label: &threadkit::debug::Label) -> PyResult<String> {
+    Ok(format!(
+        "<{} object {} at {:#x}>",
+        type_path(&slf.get_type())?,
+        site::repr_label(slf.py(), label)?,
+        slf.as_ptr() as usize
+    ))
 }
 
 /// Runs a blocking put whose error hands the item back: an interruption is taken out of the
@@ -345,25 +378,48 @@ pub struct PySimpleQueue {
 
 #[pymethods]
 impl PySimpleQueue {
+    /// A new empty queue, named `name` if given, labelled with the caller's line. Other
+    /// arguments are `TypeError`, as the standard library's.
     #[new]
-    #[pyo3(signature = (*args, **kwargs))]
+    #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None)")]
+    // No `py` parameter: see `PyLock::new` (a bare `(*args, **kwargs)` is not parsed).
     fn new(
         args: &Bound<'_, pyo3::types::PyTuple>,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
+        let py = args.py();
         if !args.is_empty() {
             return Err(PyTypeError::new_err(
                 "SimpleQueue() takes no positional arguments",
             ));
         }
-        if kwargs.is_some_and(|k| !k.is_empty()) {
-            return Err(PyTypeError::new_err(
-                "SimpleQueue() takes no keyword arguments",
-            ));
+        let mut name = None;
+        if let Some(kwargs) = kwargs.filter(|k| !k.is_empty()) {
+            for (key, value) in kwargs.iter() {
+                if key.cast::<PyString>().is_ok_and(|k| k == "name") {
+                    name = Some(value);
+                } else {
+                    return Err(PyTypeError::new_err(
+                        "SimpleQueue() takes no keyword arguments",
+                    ));
+                }
+            }
         }
+        let name = site::name_arg("SimpleQueue", name.as_ref())?;
         Ok(PySimpleQueue {
-            inner: threadkit::SimpleQueue::new(),
+            inner: threadkit::SimpleQueue::new().with_label(site::label(py, name, None)?),
         })
+    }
+
+    /// The queue's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(self.inner.label())
+    }
+
+    /// `<threadkit.queue.SimpleQueue object site='app.py:12' at 0x...>`.
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_object(slf.as_any(), slf.get().inner.label())
     }
 
     /// Put `item` into the queue; never blocks (`block` and `timeout` are ignored, as in the

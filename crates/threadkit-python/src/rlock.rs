@@ -2,9 +2,11 @@
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::blocking::{LockBlocking, LockTimeout};
-use crate::lock::{acquire_like, type_path};
+use crate::lock::{acquire_like, repr_lock};
+use crate::site::{self, PyLabel};
 
 /// A reentrant lock, as `threading.RLock`: the owning thread may acquire it again; each
 /// acquire needs its release.
@@ -19,12 +21,21 @@ fn not_owner() -> PyErr {
 
 #[pymethods]
 impl PyRLock {
+    /// A new unlocked RLock, named `name` if given (a `str` or None), labelled with the
+    /// caller's line. Other arguments are ignored, as CPython's `_thread.RLock` ignores them.
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        PyRLock {
-            inner: threadkit::RLock::new(),
-        }
+    #[pyo3(signature = (*_args, **kwargs), text_signature = "(*, name=None)")]
+    // No `py` parameter: see `PyLock::new` (a bare `(*args, **kwargs)` is not parsed).
+    fn new(_args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = _args.py();
+        let (name, given) = match kwargs {
+            Some(k) if !k.is_empty() => (k.get_item("name")?, k.get_item("_label")?),
+            _ => (None, None),
+        };
+        let name = site::name_arg("RLock", name.as_ref())?;
+        Ok(PyRLock {
+            inner: threadkit::RLock::new().with_label(site::label(py, name, given.as_ref())?),
+        })
     }
 
     /// Acquire the lock (again, if the caller owns it), blocking or non-blocking, with an
@@ -98,6 +109,15 @@ impl PyRLock {
         self.inner.reinit_after_fork();
     }
 
+    /// The lock's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(self.inner.label())
+    }
+
+    /// CPython's shape with the name or site, and the owner thread's name while locked:
+    /// `<locked threadkit.RLock object name='cache' owner='MainThread' count=2 at 0x...>`,
+    /// `<unlocked threadkit.RLock object site='app.py:3' owner=0 count=0 at 0x...>`.
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let lock = &slf.get().inner;
         let owner = lock.owner();
@@ -106,17 +126,12 @@ impl PyRLock {
         } else {
             0
         };
-        Ok(format!(
-            "<{} {} object owner={} count={} at {:#x}>",
-            if owner.is_some() {
-                "locked"
-            } else {
-                "unlocked"
-            },
-            type_path(&slf.get_type())?,
-            owner.unwrap_or(0),
-            count,
-            slf.as_ptr() as usize
-        ))
+        repr_lock(
+            slf.as_any(),
+            owner.is_some(),
+            lock.label(),
+            owner,
+            Some(count),
+        )
     }
 }

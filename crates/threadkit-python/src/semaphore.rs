@@ -7,6 +7,7 @@ use threadkit::{Deadline, Interrupt, Interrupted, SemaphoreError};
 
 use crate::blocking::{block, wait_deadline, Truthy};
 use crate::lock::type_path;
+use crate::site::{self, PyLabel};
 
 enum Kind {
     Plain(threadkit::Semaphore),
@@ -77,11 +78,24 @@ fn semaphore_error(e: SemaphoreError) -> PyErr {
 
 #[pymethods]
 impl PySemaphore {
+    /// A semaphore with `value` permits, named `name` if given, labelled with the caller's
+    /// line.
     #[new]
-    #[pyo3(signature = (value=1))]
-    fn new(value: i64) -> PyResult<Self> {
+    #[pyo3(signature = (value=1, *, name=None))]
+    fn new(py: Python<'_>, value: i64, name: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let value = initial_value(value)?;
+        let label = site::label(py, site::name_arg("Semaphore", name)?, None)?;
         Ok(PySemaphore {
-            kind: Kind::Plain(threadkit::Semaphore::new(initial_value(value)?)),
+            kind: Kind::Plain(threadkit::Semaphore::new(value).with_label(label)),
+        })
+    }
+
+    /// The semaphore's name (or None) and creation site.
+    #[getter]
+    fn _label(&self) -> PyLabel {
+        PyLabel::new(match &self.kind {
+            Kind::Plain(s) => s.label(),
+            Kind::Bounded(s) => s.label(),
         })
     }
 
@@ -170,16 +184,24 @@ impl PySemaphore {
         }
     }
 
+    /// `<threadkit.Semaphore at 0x... name='pool': value=2>` (`site='app.py:12'` if unnamed;
+    /// `value=N/M` bounded): the standard library's shape, as CPython's test.lock_tests match it,
+    /// with the name or site before the state.
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let me = slf.get();
         let value = match &me.kind {
             Kind::Plain(s) => s.value().to_string(),
             Kind::Bounded(s) => format!("{}/{}", s.value(), s.initial_value()),
         };
+        let label = match &me.kind {
+            Kind::Plain(s) => s.label(),
+            Kind::Bounded(s) => s.label(),
+        };
         Ok(format!(
-            "<{} at {:#x}: value={}>",
+            "<{} at {:#x} {}: value={}>",
             type_path(&slf.get_type())?,
             slf.as_ptr() as usize,
+            site::repr_label(slf.py(), label)?,
             value
         ))
     }
@@ -192,11 +214,19 @@ pub struct PyBoundedSemaphore;
 
 #[pymethods]
 impl PyBoundedSemaphore {
+    /// A bounded semaphore with `value` permits, named `name` if given, labelled with the
+    /// caller's line.
     #[new]
-    #[pyo3(signature = (value=1))]
-    fn new(value: i64) -> PyResult<PyClassInitializer<Self>> {
+    #[pyo3(signature = (value=1, *, name=None))]
+    fn new(
+        py: Python<'_>,
+        value: i64,
+        name: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let value = initial_value(value)?;
+        let label = site::label(py, site::name_arg("BoundedSemaphore", name)?, None)?;
         let base = PySemaphore {
-            kind: Kind::Bounded(threadkit::BoundedSemaphore::new(initial_value(value)?)),
+            kind: Kind::Bounded(threadkit::BoundedSemaphore::new(value).with_label(label)),
         };
         Ok(PyClassInitializer::from(base).add_subclass(PyBoundedSemaphore))
     }
