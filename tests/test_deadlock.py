@@ -540,7 +540,8 @@ def test_hand_off_between_threads_that_also_hold_locks():
 
 def test_a_gate_lock_opened_by_a_third_thread():
     # The lock is acquired by the main thread as a closed gate; workers wait for it; another
-    # thread opens it. The main thread joins the workers meanwhile.
+    # thread opens it. The main thread joins the workers meanwhile, without a timeout: it holds
+    # a plain Lock its workers wait for, but it is not the one to release it.
     gate = tk.Lock()
     gate.acquire()
     passed = []
@@ -555,9 +556,25 @@ def test_a_gate_lock_opened_by_a_third_thread():
     opener = tk.Timer(0.05, gate.release)
     opener.start()
     for w in workers:
-        w.join(timeout=30)
+        w.join()
     opener.join()
     assert len(passed) == 3
+
+
+def test_a_plain_lock_held_across_result_as_a_gate():
+    # The same gate, with the main thread waiting for a pool task that waits at the gate.
+    gate = tk.Lock()
+    gate.acquire()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        def task():
+            with gate:
+                return "through"
+
+        future = pool.submit(task)
+        opener = tk.Timer(0.05, gate.release)
+        opener.start()
+        assert future.result() == "through"
+        opener.join()
 
 
 def test_a_timed_wait_that_outlasts_its_holder():
