@@ -443,6 +443,9 @@ def _worker(executor_reference, work_queue, initializer, initargs):
     """A worker thread's loop: run queued calls until the queue is closed and empty."""
     _worker_local.queue = work_queue
     try:
+        # First: from now on a future queued in the pool may count on this thread (deadlock
+        # detection: a future queued behind workers that all wait for it never runs).
+        work_queue.worker_started()
         if initializer is not None:
             try:
                 initializer(*initargs)

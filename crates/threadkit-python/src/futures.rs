@@ -32,7 +32,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
-use threadkit::raw::{Pop, WorkQueue};
+use threadkit::raw::{FutureExt, Pop, WorkQueue};
 use threadkit::{Deadline, FutureError, FutureState, SpinWait, SubmitError};
 
 use crate::blocking::{block, wait_deadline};
@@ -534,7 +534,9 @@ impl PyThreadPool {
         let no_workers = threadkit::Event::new();
         no_workers.set();
         PyThreadPool {
-            queue: WorkQueue::new(),
+            // The core knows the limit: a future queued behind `max_workers` stuck workers
+            // never runs, which deadlock detection reports.
+            queue: WorkQueue::with_max_workers(max_workers),
             future_type,
             max_workers,
             pool: Mutex::new(Pool {
@@ -559,6 +561,10 @@ impl PyThreadPool {
         kwargs: Py<PyDict>,
     ) -> PyResult<(Bound<'py, PyAny>, Option<usize>)> {
         let future = self.future_type.bind(py).call0()?;
+        if let Ok(f) = future.cast::<PyFuture>() {
+            // The future is this pool's: a thread waiting for it waits for the workers.
+            f.get().core.set_pool(&self.queue);
+        }
         let item = PyTuple::new(
             py,
             [
@@ -625,8 +631,18 @@ impl PyThreadPool {
         )
     }
 
+    /// Called first thing by a worker thread: it serves this pool from now on (deadlock
+    /// detection counts it among those who would run a queued future).
+    fn worker_started(&self) {
+        self.queue.worker_started();
+    }
+
     /// A worker exited (or a reserved one could not start).
     fn worker_exited(&self) {
+        // The calling thread stops counting as a worker. For a start that failed, the caller
+        // is not this pool's worker (nothing happens) or, if it is, it is no longer counted:
+        // a deadlock through this pool may then be missed, never made up.
+        self.queue.worker_exited();
         let mut pool = self.pool();
         pool.workers = pool.workers.saturating_sub(1);
         if pool.workers == 0 {

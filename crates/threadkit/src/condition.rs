@@ -328,7 +328,7 @@ impl WaitQueue {
     /// The same queue, named `name`.
     ///
     /// ```
-    /// let q = threadkit::WaitQueue::new().with_name("ready");
+    /// let q = threadkit::raw::WaitQueue::new().with_name("ready");
     /// assert_eq!(q.label().name(), Some("ready"));
     /// ```
     #[must_use]
@@ -341,7 +341,7 @@ impl WaitQueue {
     ///
     /// ```
     /// use threadkit::debug::{Label, Site};
-    /// let q = threadkit::WaitQueue::new().with_label(Label::new(None, Site::intern("c.py", 2)));
+    /// let q = threadkit::raw::WaitQueue::new().with_label(Label::new(None, Site::intern("c.py", 2)));
     /// assert_eq!(q.label().site().file(), "c.py");
     /// ```
     #[must_use]
@@ -353,7 +353,7 @@ impl WaitQueue {
     /// The label waits on this queue are recorded with (a Condition's).
     ///
     /// ```
-    /// assert_eq!(threadkit::WaitQueue::new().label().name(), None);
+    /// assert_eq!(threadkit::raw::WaitQueue::new().label().name(), None);
     /// ```
     pub fn label(&self) -> &Label {
         &self.tag.label

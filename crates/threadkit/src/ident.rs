@@ -66,8 +66,11 @@ fn fallback_ident() -> u64 {
 pub fn get_native_id() -> u64 {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid has no preconditions and always succeeds.
-        (unsafe { libc::gettid() }) as u64
+        // The raw system call, as CPython's own get_native_id: the gettid() wrapper only exists
+        // from glibc 2.30, and the wheel targets glibc 2.17 (manylinux2014), where a call to the
+        // missing wrapper would jump to a null address.
+        // SAFETY: SYS_gettid takes no arguments and always succeeds.
+        (unsafe { libc::syscall(libc::SYS_gettid) }) as u64
     }
     #[cfg(all(unix, not(target_os = "linux")))]
     {

@@ -13,6 +13,9 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
+    } else if let Some(e) = payload.downcast_ref::<crate::debug::DeadlockError>() {
+        // The raise action's panic (threadkit::debug): its message is the report.
+        e.to_string()
     } else {
         "Box<dyn Any>".to_string()
     }

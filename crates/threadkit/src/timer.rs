@@ -65,6 +65,7 @@ impl Timer {
     /// assert!(t.name().starts_with("Thread-"));
     /// assert!(!t.is_alive());
     /// ```
+    #[track_caller]
     pub fn new(interval: Duration, f: impl FnOnce() + Send + 'static) -> Timer {
         Timer {
             interval,

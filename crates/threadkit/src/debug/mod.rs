@@ -6,9 +6,16 @@
 //! - A thread that parks in a threadkit wait records what it waits for and since when; the
 //!   record is cleared when it wakes. Only slow paths pay: an uncontended acquire or release,
 //!   `Event::is_set`, a `get` that finds an item do exactly what they did before.
-//! - An untimed wait on a lock (an [`RLock`](crate::RLock), a [`Lock`](crate::Lock), a
-//!   Condition taking its lock back) looks for a cycle waits-for -> held-by -> waits-for
-//!   before it parks. What happens when it finds one is the process-wide [`DeadlockAction`]:
+//! - An untimed wait whose target has a holder looks for a cycle waits-for -> held-by ->
+//!   waits-for before it parks: a lock (an [`RLock`](crate::RLock), a [`Lock`](crate::Lock),
+//!   a Condition taking its lock back; held by its owner), a [`Thread::join`](crate::Thread::join)
+//!   (held by the thread joined), a pool's shutdown (held by each worker in turn), a
+//!   [`Future::result`](crate::Future::result) of a
+//!   [`ThreadPoolExecutor`](crate::ThreadPoolExecutor)'s future (held by the worker running
+//!   it, or while it is queued in a pool that has all its workers, by all of them: stuck only
+//!   if every one is), and a [`wait`](crate::wait) or [`as_completed`](crate::as_completed)
+//!   that any one of such futures ends. Events, semaphores, barriers, queues and free-standing
+//!   futures have no known holder: their waits are recorded, never part of a cycle. What happens when it finds one is the process-wide [`DeadlockAction`]:
 //!   report it (the default: the [`DeadlockReport`] goes to the hook, stderr unless
 //!   [`set_deadlock_hook`] replaced it, and the thread keeps waiting), raise
 //!   ([`DeadlockError`] in the wait that closed the cycle) or ignore. The first value comes
@@ -21,7 +28,10 @@
 //! What is not a deadlock: a timed wait; a cycle through a plain `Lock` that some thread once
 //! released for another (the hand-off idiom: any thread may release a `Lock`, so its owner is
 //! then only a guess), or that the waiting thread holds itself (the idiom's first step). See
-//! the [detection notes](self#how-deadlocks-are-found).
+//! the [detection notes](self#how-deadlocks-are-found). One thing detection does not foresee:
+//! a pool's queued future that another thread cancels (`cancel`, a shutdown that cancels
+//! queued work) or completes by hand; a program whose only way out of such a cycle is that
+//! intervention is reported as deadlocked.
 //!
 //! ```
 //! use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -87,7 +97,6 @@ pub use report::{CycleThread, DeadlockError, DeadlockReport};
 pub use snapshot::{snapshot, HeldSnapshot, Snapshot, ThreadSnapshot, WaitSnapshot};
 
 pub(crate) use label::Tag;
-#[allow(unused_imports)] // `wait_while_watched` is for the thread and futures hooks
 pub(crate) use slot::{wait_while_watched, HeldBy, ReportOnly, WaitOn, Waitable, Waiting};
 
 use crate::deadline::Interrupted;
@@ -361,7 +370,7 @@ pub fn default_deadlock_hook(report: &DeadlockReport) {
 }
 
 /// Calls the deadlock hook (outside its lock).
-fn call_hook(report: &DeadlockReport) {
+pub(crate) fn call_hook(report: &DeadlockReport) {
     let hook = HOOK.lock().clone();
     match hook {
         Some(hook) => hook(report),

@@ -6,8 +6,9 @@
 //! A record holds a raw pointer to the primitive the thread waits on (type-erased as
 //! [`Waitable`]), so that a reader can ask that primitive who holds it. The rules:
 //!
-//! 1. [`Waiting::start`] stores the pointer, taken from a `&'a dyn Waitable`, under the slot's
-//!    mutex; the guard borrows the primitive for `'a`, so the primitive outlives the guard.
+//! 1. [`Waiting::start`] stores the pointer, taken from a `&'a (dyn Waitable + 'a)`, under the
+//!    slot's mutex; the guard borrows the primitive for `'a`, so the primitive (and whatever it
+//!    borrows: the pointer's lifetime bound is erased) outlives the guard.
 //! 2. The guard's `Drop` removes the pointer under the same mutex. Drop runs before `'a` ends
 //!    (also when unwinding); the guard is crate-private and never leaked (`mem::forget`).
 //! 3. A reader dereferences the pointer only while holding that slot's mutex and only if the
@@ -38,7 +39,8 @@ pub(crate) trait Waitable: Sync {
     fn label(&self) -> Label;
 
     /// Who must act for a wait by thread `waiter` to end. Only atomics are read (with
-    /// read-modify-writes where the value must be the latest), no lock is taken.
+    /// read-modify-writes where the value must be the latest) and leaf locks taken (a pool's
+    /// list of workers), never a primitive's wait mutex.
     fn held_by(&self, waiter: u64) -> HeldBy {
         let _ = waiter;
         HeldBy::Unknown
@@ -66,7 +68,6 @@ pub(crate) enum HeldBy {
     Thread { ident: u64, certain: bool },
     /// Any of these threads can end the wait, and each of them for certain (the workers of a
     /// pool that cannot grow, for a future queued in it): a deadlock needs all of them stuck.
-    #[cfg_attr(not(test), allow(dead_code))] // made by the futures hook (see the module doc)
     AllOf(Vec<u64>),
 }
 
@@ -85,9 +86,12 @@ impl HeldBy {
 #[derive(Clone, Copy)]
 pub(crate) struct WaitOn<'a> {
     pub(crate) kind: WaitKind,
-    /// The primitive, for readers of the record.
-    pub(crate) target: &'a (dyn Waitable + 'static),
-    /// Whose contention counters the wait goes to (none for thread joins and futures).
+    /// The primitive, for readers of the record: the primitive itself, or a view of it made
+    /// for the wait (a future's, whose type has a parameter), borrowed for as long as the
+    /// guard lives.
+    pub(crate) target: &'a (dyn Waitable + 'a),
+    /// Whose contention counters the wait goes to (none for thread joins, future results and
+    /// pool shutdowns: they wait for a thread's work, not for a primitive others contend for).
     pub(crate) tag: Option<&'a Tag>,
     /// A Condition re-acquiring its lock: the wait cannot be given up (the lock must be held
     /// when the condition wait returns), so it never raises and is never picked as the victim.
@@ -96,11 +100,21 @@ pub(crate) struct WaitOn<'a> {
 
 impl<'a> WaitOn<'a> {
     /// A wait on `target`, counted in `tag`'s contention counters.
-    pub(crate) fn new(kind: WaitKind, target: &'a (dyn Waitable + 'static), tag: &'a Tag) -> Self {
+    pub(crate) fn new(kind: WaitKind, target: &'a (dyn Waitable + 'a), tag: &'a Tag) -> Self {
         WaitOn {
             kind,
             target,
             tag: Some(tag),
+            reacquire: false,
+        }
+    }
+
+    /// A wait on `target` that is counted in no contention counters.
+    pub(crate) fn uncounted(kind: WaitKind, target: &'a (dyn Waitable + 'a)) -> Self {
+        WaitOn {
+            kind,
+            target,
+            tag: None,
             reacquire: false,
         }
     }
@@ -318,10 +332,19 @@ impl<'a> Recorded<'a> {
     /// Sets the record of a wait on `on.target` (rule 1: the target is borrowed for `'a`, and
     /// this guard lives no longer).
     pub(crate) fn new(slot: Arc<Slot>, on: &WaitOn<'a>, since: Instant, timed: bool) -> Self {
+        // SAFETY: only the trait object's lifetime bound is erased (the fat pointer is the
+        // same): the record protocol (rules 1-3) lets a reader dereference it only while the
+        // record is present, that is while this guard, which borrows the target for `'a`,
+        // lives.
+        let target = unsafe {
+            std::mem::transmute::<*const (dyn Waitable + 'a), *const (dyn Waitable + 'static)>(
+                on.target,
+            )
+        };
         let mut state = slot.state.lock();
         let record = Record {
             kind: on.kind,
-            target: on.target as *const (dyn Waitable + 'static),
+            target,
             since,
             timed,
             reacquire: on.reacquire,
@@ -453,7 +476,6 @@ impl Interrupt for ReportOnly<'_> {
 /// ([`Waiting::poked`]): it then calls [`Waiting::deliver`] with `mutex` released, and goes on
 /// waiting if that returns `Ok`. For waits without bookkeeping of their own under `mutex` (a
 /// panicking deliver leaves nothing half-done): thread joins, future results.
-#[cfg_attr(not(test), allow(dead_code))] // for the thread and futures hooks
 pub(crate) fn wait_while_watched<'a, T>(
     waiting: &Waiting<'_>,
     mutex: &'a Mutex<T>,

@@ -173,7 +173,9 @@ pub fn snapshot() -> Snapshot {
     let held: Vec<(u64, HeldSnapshot)> = threads
         .iter()
         .filter_map(|t| t.waiting.as_ref())
+        // A joined thread holds only its own life: nothing to list.
         .filter(|w| w.held_by.len() == 1)
+        .filter(|w| !matches!(w.kind, WaitKind::ThreadJoin | WaitKind::PoolShutdown))
         .map(|w| {
             (
                 w.held_by[0],

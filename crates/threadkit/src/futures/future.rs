@@ -6,9 +6,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::wait::Waiter;
-use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use super::work_queue::{WorkQueue, Workers};
+use crate::deadline::{Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{wait_while_watched, HeldBy, Label, Site, WaitKind, WaitOn, Waitable, Waiting};
+use crate::ident::get_ident;
 use crate::panic::catch_panic;
-use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// The states of a [`Future`], as CPython's `concurrent.futures._base`.
 ///
@@ -164,6 +167,17 @@ pub(super) struct FutureInner<T> {
     pub(super) cv: Condvar,
     /// Set once, under `core`, just before the state becomes FINISHED; read-only afterwards.
     pub(super) outcome: OnceLock<Result<T, FutureError>>,
+    pub(super) runs: Runs,
+}
+
+/// Who can complete a future, as deadlock detection sees it (see [`Awaited`]).
+pub(super) struct Runs {
+    /// The thread that took the future to RUNNING (0: none yet); stored before the state.
+    runner: AtomicU64,
+    /// The workers of the pool the future was submitted to, set once at submit.
+    pool: OnceLock<std::sync::Weak<Workers>>,
+    /// Where the future was made: its label in wait records and deadlock reports.
+    site: Mutex<Site>,
 }
 
 /// The result of an asynchronous computation: Python's `concurrent.futures.Future`.
@@ -207,6 +221,7 @@ impl<T> Future<T> {
     /// let f: threadkit::Future<()> = threadkit::Future::new();
     /// assert!(!f.done());
     /// ```
+    #[track_caller]
     pub fn new() -> Self {
         Future {
             inner: Arc::new(FutureInner {
@@ -217,7 +232,35 @@ impl<T> Future<T> {
                 }),
                 cv: Condvar::new(),
                 outcome: OnceLock::new(),
+                runs: Runs {
+                    runner: AtomicU64::new(0),
+                    pool: OnceLock::new(),
+                    site: Mutex::new(Site::caller()),
+                },
             }),
+        }
+    }
+
+    /// What deadlock reports and thread dumps call the future when a thread waits for it:
+    /// where it was made (the caller of [`Future::new`], or of
+    /// [`ThreadPoolExecutor::submit`](crate::ThreadPoolExecutor::submit) for a pool's).
+    ///
+    /// ```
+    /// let f: threadkit::Future<u8> = threadkit::Future::new();
+    /// assert_eq!(f.label().site().line(), line!() - 1);
+    /// assert_eq!(f.label().name(), None);
+    /// ```
+    pub fn label(&self) -> Label {
+        self.inner.runs.label()
+    }
+
+    /// The future as wait records see it.
+    pub(super) fn awaited(&self) -> Awaited<'_, T> {
+        Awaited {
+            state: &self.inner.state,
+            runs: &self.inner.runs,
+            core: &self.inner.core,
+            cv: &self.inner.cv,
         }
     }
 
@@ -330,6 +373,8 @@ impl<T> Future<T> {
                 Ok(false)
             }
             FutureState::Pending => {
+                // Before the state, which a reader reads first (Awaited::held_by).
+                self.inner.runs.runner.store(get_ident(), Ordering::Relaxed);
                 self.set_state(FutureState::Running);
                 Ok(true)
             }
@@ -438,6 +483,18 @@ impl<T> Future<T> {
     /// Waits until the future is done or `deadline`, asking `interrupt` at its interval whether
     /// to give up: `Ok(true)` once done, `Ok(false)` on timeout.
     ///
+    /// Every wait for a future ([`Future::result`], [`Future::exception`] and their timed and
+    /// interruptible forms) comes here. A wait that blocks is recorded (a thread dump shows
+    /// it); an untimed one on a future of a [`ThreadPoolExecutor`](crate::ThreadPoolExecutor)
+    /// is part of deadlocks found at block time: the future is held by the worker running it,
+    /// or, while it is queued in a pool that cannot start another worker, by all the pool's
+    /// workers (a deadlock then needs every one of them stuck). A pool of one worker whose task
+    /// waits for another task of the same pool is the classic case: with
+    /// [`DeadlockAction::Raise`](crate::debug::DeadlockAction::Raise) the wait panics with
+    /// [`DeadlockError`](crate::debug::DeadlockError) (through
+    /// [`Interrupt::on_deadlock`]). A free-standing future ([`Future::new`]) has no known
+    /// holder: any thread may complete it.
+    ///
     /// ```
     /// use threadkit::{Deadline, Future, NoInterrupt};
     /// let f: Future<()> = Future::new();
@@ -451,8 +508,12 @@ impl<T> Future<T> {
         if self.done() {
             return Ok(true);
         }
+        let target = self.awaited();
+        let waiting = Waiting::start(WaitOn::uncounted(WaitKind::FutureResult, &target), deadline);
+        waiting.check_deadlock(interrupt)?;
         let g = self.inner.core.lock();
-        let (g, outcome) = wait_while(
+        let (g, outcome) = wait_while_watched(
+            &waiting,
             &self.inner.core,
             &self.inner.cv,
             g,
@@ -591,5 +652,112 @@ impl<T> fmt::Debug for Future<T> {
         f.debug_struct("Future")
             .field("state", &self.state())
             .finish_non_exhaustive()
+    }
+}
+
+impl Runs {
+    fn label(&self) -> Label {
+        Label::new(None, *self.site.lock())
+    }
+}
+
+/// A future as wait records see it: the parts a reader on another thread may touch, which are
+/// `Sync` whatever the value's type (the value itself is never read).
+pub(super) struct Awaited<'f, T> {
+    state: &'f AtomicUsize,
+    runs: &'f Runs,
+    core: &'f Mutex<Core<T>>,
+    cv: &'f Condvar,
+}
+
+impl<T> Waitable for Awaited<'_, T> {
+    fn label(&self) -> Label {
+        self.runs.label()
+    }
+
+    /// A future of a pool: while RUNNING, the thread running it (certain: the pool's worker
+    /// completes it when the task returns, even if the task waits for the waiter itself); while
+    /// PENDING, every worker of its pool if the pool cannot start another (see
+    /// `Workers::held_by`). A free-standing future, or one that is done: nobody known.
+    fn held_by(&self, _waiter: u64) -> HeldBy {
+        let Some(workers) = self.runs.pool.get().and_then(std::sync::Weak::upgrade) else {
+            return HeldBy::Unknown;
+        };
+        // Read-modify-writes read the latest values (crate::debug's detection notes). The
+        // state only moves forward, and the runner is stored before RUNNING.
+        match FutureState::ALL[self.state.fetch_add(0, Ordering::AcqRel)] {
+            FutureState::Running => match self.runs.runner.fetch_add(0, Ordering::AcqRel) {
+                0 => HeldBy::Unknown,
+                ident => HeldBy::Thread {
+                    ident,
+                    certain: true,
+                },
+            },
+            FutureState::Pending => workers.held_by(),
+            _ => HeldBy::Unknown,
+        }
+    }
+
+    fn wake(&self) {
+        let _g = self.core.lock();
+        self.cv.notify_all();
+    }
+}
+
+/// The steps of a future's life that belong to a pool the Python bindings drive themselves:
+/// the link from a future to the pool that will run it, and where the future was made.
+///
+/// Implemented for [`Future`].
+///
+/// ```
+/// use threadkit::raw::{FutureExt, WorkQueue};
+/// use threadkit::Future;
+///
+/// let queue: WorkQueue<Future<u8>> = WorkQueue::with_max_workers(1);
+/// let f = Future::new();
+/// f.set_pool(&queue);
+/// queue.push(f.clone()).unwrap();
+/// ```
+pub trait FutureExt {
+    /// The future will be run by a worker of the pool whose queue is `queue` (set once; later
+    /// calls do nothing). From then on a thread waiting for it waits for the pool's workers (see
+    /// [`Future::wait_interruptible`]), which is how a deadlock of a pool whose workers all
+    /// wait for futures queued behind them is found. The pool's workers must report themselves
+    /// to the queue ([`WorkQueue::worker_started`]), and the queue must know the pool's
+    /// [`max_workers`](WorkQueue::with_max_workers).
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) in a Python pool's `submit`;
+    /// [`ThreadPoolExecutor::submit`](crate::ThreadPoolExecutor::submit) does it itself.
+    ///
+    /// ```
+    /// use threadkit::raw::{FutureExt, WorkQueue};
+    /// let queue: WorkQueue<()> = WorkQueue::with_max_workers(2);
+    /// let f: threadkit::Future<()> = threadkit::Future::new();
+    /// f.set_pool(&queue);
+    /// ```
+    fn set_pool<I>(&self, queue: &WorkQueue<I>);
+
+    /// Sets where the future was made, as its [`label`](Future::label) shows it.
+    ///
+    /// For the Python bindings (`crates/threadkit-python`), to give a future the Python line
+    /// that submitted it.
+    ///
+    /// ```
+    /// use threadkit::debug::Site;
+    /// use threadkit::raw::FutureExt;
+    /// let f: threadkit::Future<()> = threadkit::Future::new();
+    /// f.set_site(Site::intern("app.py", 3));
+    /// assert_eq!(f.label().to_string(), "created at app.py:3");
+    /// ```
+    fn set_site(&self, site: Site);
+}
+
+impl<T> FutureExt for Future<T> {
+    fn set_pool<I>(&self, queue: &WorkQueue<I>) {
+        let _ = self.inner.runs.pool.set(queue.workers_link());
+    }
+
+    fn set_site(&self, site: Site) {
+        *self.inner.runs.site.lock() = site;
     }
 }

@@ -28,7 +28,7 @@ mod pool;
 mod wait;
 mod work_queue;
 
-pub use future::{Future, FutureError, FutureState, InvalidStateError};
+pub use future::{Future, FutureError, FutureExt, FutureState, InvalidStateError};
 pub use pool::{ExecutorBuilder, MapResults, SubmitError, ThreadPoolExecutor, BROKEN_INITIALIZER};
 pub use wait::{as_completed, wait, wait_interruptible, AsCompleted, ReturnWhen, WaitResult};
 pub use work_queue::{Pop, WorkQueue};

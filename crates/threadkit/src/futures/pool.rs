@@ -5,9 +5,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Write};
 
-use super::future::{Future, FutureError};
+use super::future::{Future, FutureError, FutureExt};
 use super::work_queue::WorkQueue;
 use crate::deadline::{Deadline, Interrupt, Interrupted, NoInterrupt};
+use crate::debug::{DeadlockReport, Label, Site, WaitKind};
 use crate::ident::get_ident;
 use crate::panic::catch_panic;
 use crate::sync::Mutex;
@@ -123,6 +124,8 @@ struct PoolShared {
     queue: WorkQueue<Box<dyn Job>>,
     max_workers: usize,
     prefix: String,
+    /// The prefix and where the pool was built: what a shutdown waits on, in wait records.
+    label: Label,
     initializer: Option<Initializer>,
     /// CPython's `_shutdown_lock`.
     state: Mutex<PoolState>,
@@ -143,7 +146,19 @@ impl PoolShared {
     }
 }
 
+/// Says the worker left its queue when dropped (also when the worker unwinds).
+struct Serving<'a>(&'a WorkQueue<Box<dyn Job>>);
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.0.worker_exited();
+    }
+}
+
 fn worker(shared: std::sync::Arc<PoolShared>) {
+    // First: a future queued from now on may count on this thread (deadlock detection).
+    shared.queue.worker_started();
+    let _serving = Serving(&shared.queue);
     if let Some(init) = &shared.initializer {
         if let Err(p) = catch_panic(|| init()) {
             let _ = writeln!(
@@ -254,6 +269,7 @@ impl ExecutorBuilder {
     /// let pool = threadkit::ThreadPoolExecutor::builder().build();
     /// assert_eq!(pool.num_threads(), 0);
     /// ```
+    #[track_caller]
     pub fn build(self) -> ThreadPoolExecutor {
         let max_workers = self.max_workers.unwrap_or_else(default_max_workers);
         assert!(max_workers > 0, "max_workers must be greater than 0");
@@ -265,8 +281,9 @@ impl ExecutorBuilder {
             ),
         };
         let shared = std::sync::Arc::new(PoolShared {
-            queue: WorkQueue::new(),
+            queue: WorkQueue::with_max_workers(max_workers),
             max_workers,
+            label: Label::new(Some(prefix.as_str().into()), Site::caller()),
             prefix,
             initializer: self.initializer,
             state: Mutex::new(PoolState {
@@ -317,6 +334,7 @@ pub struct ThreadPoolExecutor {
 }
 
 impl Default for ThreadPoolExecutor {
+    #[track_caller]
     fn default() -> Self {
         ThreadPoolExecutor::builder().build()
     }
@@ -331,6 +349,7 @@ impl ThreadPoolExecutor {
     /// ```
     /// assert_eq!(threadkit::ThreadPoolExecutor::new(4).max_workers(), 4);
     /// ```
+    #[track_caller]
     pub fn new(max_workers: usize) -> Self {
         ThreadPoolExecutor::builder()
             .max_workers(max_workers)
@@ -390,6 +409,12 @@ impl ThreadPoolExecutor {
 
     /// Schedules `f` and returns its future.
     ///
+    /// The future is the pool's: a thread waiting for it waits for the worker that runs it, or,
+    /// while it is queued and the pool has all its `max_workers` workers, for all of them. So
+    /// a deadlock through the pool (a one-worker pool whose task waits for another task it
+    /// submitted to the same pool) is found when it forms (see
+    /// [`Future::wait_interruptible`]). Its [`label`](Future::label) is the caller's location.
+    ///
     /// # Errors
     /// [`SubmitError::Shutdown`] after [`ThreadPoolExecutor::shutdown`],
     /// [`SubmitError::Broken`] if an initializer failed, [`SubmitError::InterpreterShutdown`]
@@ -401,12 +426,14 @@ impl ThreadPoolExecutor {
     /// let f = pool.submit(|| "ok").unwrap();
     /// assert_eq!(*f.result().unwrap(), "ok");
     /// ```
+    #[track_caller]
     pub fn submit<F, T>(&self, f: F) -> Result<Future<T>, SubmitError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + Sync + 'static,
     {
         let future = Future::new();
+        future.set_pool(&self.shared.queue);
         let job: Box<dyn Job> = Box::new(Task {
             future: future.clone(),
             f,
@@ -458,6 +485,7 @@ impl ThreadPoolExecutor {
     ///     .map(Result::unwrap).collect();
     /// assert_eq!(out, ["3", "1", "2"]);
     /// ```
+    #[track_caller]
     pub fn map<A, T, F, I>(&self, f: F, iter: I) -> Result<MapResults<T>, SubmitError>
     where
         I: IntoIterator<Item = A>,
@@ -477,6 +505,7 @@ impl ThreadPoolExecutor {
     /// let out: Vec<_> = pool.map_until(|x: i32| x, [1], Deadline::never()).unwrap().collect();
     /// assert_eq!(*out[0].as_ref().unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn map_until<A, T, F, I>(
         &self,
         f: F,
@@ -489,12 +518,15 @@ impl ThreadPoolExecutor {
         F: Fn(A) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
+        let site = Site::caller();
         let f = std::sync::Arc::new(f);
         let futures = iter
             .into_iter()
             .map(|a| {
                 let f = f.clone();
-                self.submit(move || std::sync::Mutex::new(Some(f(a))))
+                let future = self.submit(move || std::sync::Mutex::new(Some(f(a))))?;
+                future.set_site(site);
+                Ok(future)
             })
             .collect::<Result<VecDeque<_>, _>>()?;
         Ok(MapResults { futures, deadline })
@@ -504,6 +536,12 @@ impl ThreadPoolExecutor {
     /// queued tasks that have not started are cancelled; the rest still run. With `wait`, blocks
     /// until every worker has exited. Idempotent.
     ///
+    /// Waiting for a worker is recorded as a wait of kind
+    /// [`PoolShutdown`](crate::debug::WaitKind::PoolShutdown) on the pool, held by that worker:
+    /// a shutdown that waits for a worker stuck on a lock the caller holds is a deadlock found
+    /// when it forms (with [`DeadlockAction::Raise`](crate::debug::DeadlockAction::Raise),
+    /// this panics with [`DeadlockError`](crate::debug::DeadlockError)).
+    ///
     /// ```
     /// let pool = threadkit::ThreadPoolExecutor::new(1);
     /// let f = pool.submit(|| 1).unwrap();
@@ -511,13 +549,11 @@ impl ThreadPoolExecutor {
     /// assert!(f.done());
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let threads = self.stop(cancel_futures);
         if wait {
-            for t in threads {
-                if t.ident() != Some(get_ident()) {
-                    let _ = t.join();
-                }
-            }
+            let _ =
+                self.shutdown_interruptible(cancel_futures, Deadline::never(), &mut NoInterrupt);
+        } else {
+            self.stop(cancel_futures);
         }
     }
 
@@ -547,7 +583,8 @@ impl ThreadPoolExecutor {
             if t.ident() == Some(get_ident()) {
                 continue;
             }
-            match t.join_interruptible(deadline, interrupt) {
+            let label = Some(&self.shared.label);
+            match t.join_as(deadline, interrupt, WaitKind::PoolShutdown, label) {
                 Ok(true) => {}
                 Ok(false) => return Ok(false),
                 Err(JoinError::Interrupted) => return Err(Interrupted),
@@ -589,7 +626,31 @@ impl ThreadPoolExecutor {
 
 impl Drop for ThreadPoolExecutor {
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        if std::thread::panicking() {
+            // A deadlock found now can only be reported: a second panic would abort.
+            let _ = self.shutdown_interruptible(false, Deadline::never(), &mut Unwinding);
+        } else {
+            self.shutdown(true, false);
+        }
+    }
+}
+
+/// The interrupt of a shutdown in a thread that is unwinding: a deadlock goes to the deadlock
+/// hook, and the wait goes on.
+struct Unwinding;
+
+impl Interrupt for Unwinding {
+    fn interval(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    fn check(&mut self) -> Result<(), Interrupted> {
+        Ok(())
+    }
+
+    fn on_deadlock(&mut self, report: &DeadlockReport) -> Result<(), Interrupted> {
+        crate::debug::call_hook(report);
+        Ok(())
     }
 }
 

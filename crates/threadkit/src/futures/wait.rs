@@ -5,8 +5,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
-use super::future::{Future, FutureError, FutureState};
-use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use super::future::{Awaited, Future, FutureError, FutureState};
+use crate::deadline::{Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{wait_while_watched, HeldBy, Label, Tag, WaitKind, WaitOn, Waitable, Waiting};
 use crate::sync::{Condvar, Mutex};
 
 /// Collects completions for [`wait`] and [`as_completed`].
@@ -66,6 +67,85 @@ fn remove_waiter<T>(fs: &[Future<T>], waiter: &std::sync::Arc<Waiter>) {
     }
 }
 
+/// A wait for several futures as wait records see it (for [`wait`] and [`as_completed`]).
+struct Several<'a, T> {
+    waiter: &'a Waiter,
+    futures: Vec<Awaited<'a, T>>,
+    tag: &'a Tag,
+    /// The wait ends when any one future completes (`FIRST_COMPLETED`, `as_completed`, or a
+    /// single future); otherwise it needs them all, and has no holder this can name.
+    any: bool,
+}
+
+impl<'a, T> Several<'a, T> {
+    fn new(waiter: &'a Waiter, fs: &'a [Future<T>], tag: &'a Tag, any: bool) -> Self {
+        Several {
+            waiter,
+            futures: fs.iter().map(Future::awaited).collect(),
+            tag,
+            any: any || fs.len() == 1,
+        }
+    }
+
+    /// Starts the record of the wait.
+    fn start(&self, deadline: Deadline) -> Waiting<'_> {
+        Waiting::start(WaitOn::new(WaitKind::FuturesWait, self, self.tag), deadline)
+    }
+}
+
+impl<T> Waitable for Several<'_, T> {
+    fn label(&self) -> Label {
+        self.tag.label.clone()
+    }
+
+    /// For a wait that any one future ends: the holders of all of them together, if each
+    /// has certain holders (a done future, or one without known holders, ends or may end the
+    /// wait: nobody known). Any of those threads can end the wait; it is stuck only if all are.
+    fn held_by(&self, waiter: u64) -> HeldBy {
+        if !self.any {
+            return HeldBy::Unknown;
+        }
+        let mut all = Vec::new();
+        for f in &self.futures {
+            match f.held_by(waiter) {
+                HeldBy::Thread {
+                    ident,
+                    certain: true,
+                } => all.push(ident),
+                HeldBy::AllOf(idents) => all.extend(idents),
+                _ => return HeldBy::Unknown,
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        match all[..] {
+            [] => HeldBy::Unknown,
+            [ident] => HeldBy::Thread {
+                ident,
+                certain: true,
+            },
+            _ => HeldBy::AllOf(all),
+        }
+    }
+
+    fn wake(&self) {
+        let _g = self.waiter.state.lock();
+        self.waiter.cv.notify_all();
+    }
+}
+
+/// Removes the waiter from the futures when dropped (also when a deadlock unwinds the wait).
+struct Installed<'a, T> {
+    fs: &'a [Future<T>],
+    waiter: &'a std::sync::Arc<Waiter>,
+}
+
+impl<T> Drop for Installed<'_, T> {
+    fn drop(&mut self) {
+        remove_waiter(self.fs, self.waiter);
+    }
+}
+
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///
 /// ```
@@ -107,6 +187,7 @@ pub struct WaitResult {
 /// let r = wait(&fs, None, ReturnWhen::AllCompleted);
 /// assert_eq!(r.done, [0, 1, 2, 3]);
 /// ```
+#[track_caller]
 pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnWhen) -> WaitResult {
     match wait_interruptible(
         fs,
@@ -122,6 +203,12 @@ pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnW
 /// As [`wait`], until `deadline` at most, asking `interrupt` at its interval whether to give
 /// up. Returns which futures are done when the wait ends (by `return_when`, or the deadline).
 ///
+/// A wait that blocks is recorded as a wait of kind
+/// [`FuturesWait`](crate::debug::WaitKind::FuturesWait) labelled with the caller's location,
+/// and counted in [`contention`](crate::debug::contention). One that any single future ends
+/// (`FirstCompleted`, or one future) is part of deadlocks found at block time when every
+/// future has known holders, as [`Future::result`] is.
+///
 /// # Errors
 /// [`Interrupted`] if `interrupt` stopped the wait; the futures are unaffected.
 ///
@@ -134,32 +221,57 @@ pub fn wait<T>(fs: &[Future<T>], timeout: Option<Duration>, return_when: ReturnW
 /// let r = wait_interruptible(&fs, when, Deadline::never(), &mut NoInterrupt);
 /// assert_eq!(r.map(|r| (r.done, r.not_done)), Ok((vec![0], vec![1])));
 /// ```
+#[track_caller]
 pub fn wait_interruptible<T>(
     fs: &[Future<T>],
     return_when: ReturnWhen,
     deadline: Deadline,
     interrupt: &mut dyn Interrupt,
 ) -> Result<WaitResult, Interrupted> {
+    let tag = Tag::here();
     let waiter = Waiter::new();
+    let installed = Installed {
+        fs,
+        waiter: &waiter,
+    };
     let already = install_waiter(fs, &waiter);
     for (i, e) in already {
         waiter.add(i, e);
     }
     let total = fs.len();
-    let g = waiter.state.lock();
-    let (g, outcome) = wait_while(&waiter.state, &waiter.cv, g, deadline, interrupt, |s| {
+    let blocked = |s: &mut WaiterState| {
         let n = s.completed.len();
         match return_when {
             ReturnWhen::FirstCompleted => n == 0 && total > 0,
             ReturnWhen::FirstException => !s.exception && n < total,
             ReturnWhen::AllCompleted => n < total,
         }
-    });
-    drop(g);
-    remove_waiter(fs, &waiter);
-    if outcome == WaitOutcome::Interrupted {
-        return Err(Interrupted);
+    };
+    let mut g = waiter.state.lock();
+    if blocked(&mut g) {
+        drop(g);
+        let any = return_when == ReturnWhen::FirstCompleted;
+        let target = Several::new(&waiter, fs, &tag, any);
+        let waiting = target.start(deadline);
+        waiting.check_deadlock(interrupt)?;
+        let g = waiter.state.lock();
+        let (g, outcome) = wait_while_watched(
+            &waiting,
+            &waiter.state,
+            &waiter.cv,
+            g,
+            deadline,
+            interrupt,
+            blocked,
+        );
+        drop(g);
+        if outcome == WaitOutcome::Interrupted {
+            return Err(Interrupted);
+        }
+    } else {
+        drop(g);
     }
+    drop(installed);
     let mut r = WaitResult::default();
     for (i, f) in fs.iter().enumerate() {
         if matches!(
@@ -186,6 +298,11 @@ pub fn wait_interruptible<T>(
 /// seen.sort();
 /// assert_eq!(seen, [0, 1, 2]);
 /// ```
+///
+/// A wait for the next future that blocks is recorded as in [`wait_interruptible`] (with the
+/// location of the `as_completed` call), and is part of deadlocks found at block time while
+/// every future is still pending or running with known holders.
+#[track_caller]
 pub fn as_completed<T>(fs: &[Future<T>], timeout: Option<Duration>) -> AsCompleted<'_, T> {
     let deadline = Deadline::from_timeout(timeout);
     let waiter = Waiter::new();
@@ -202,6 +319,7 @@ pub fn as_completed<T>(fs: &[Future<T>], timeout: Option<Duration>) -> AsComplet
         waiter,
         deadline,
         remaining: fs.len(),
+        tag: Tag::here(),
     }
 }
 
@@ -220,6 +338,8 @@ pub struct AsCompleted<'a, T> {
     waiter: std::sync::Arc<Waiter>,
     deadline: Deadline,
     remaining: usize,
+    /// The label (the `as_completed` call) and contention counters of its waits.
+    tag: Tag,
 }
 
 impl<T> AsCompleted<'_, T> {
@@ -243,15 +363,31 @@ impl<T> AsCompleted<'_, T> {
         if self.remaining == 0 {
             return None;
         }
-        let g = self.waiter.state.lock();
-        let (mut g, outcome) = wait_while(
-            &self.waiter.state,
-            &self.waiter.cv,
-            g,
-            self.deadline,
-            interrupt,
-            |s| s.completed.is_empty(),
-        );
+        let empty = self.waiter.state.lock().completed.is_empty();
+        let outcome = if empty {
+            let target = Several::new(&self.waiter, self.fs, &self.tag, true);
+            let waiting = target.start(self.deadline);
+            if waiting.check_deadlock(interrupt).is_err() {
+                return Some(Err(FutureError::Interrupted));
+            }
+            let (g, outcome) = wait_while_watched(
+                &waiting,
+                &self.waiter.state,
+                &self.waiter.cv,
+                self.waiter.state.lock(),
+                self.deadline,
+                interrupt,
+                |s| s.completed.is_empty(),
+            );
+            // Before the record goes: a thread handing this one a deadlock takes the record's
+            // slot, then the waiter's mutex (`Several::wake`).
+            drop(g);
+            outcome
+        } else {
+            WaitOutcome::Ready
+        };
+        // Only this iterator takes completions out: one that was there is there still.
+        let mut g = self.waiter.state.lock();
         match outcome {
             WaitOutcome::Ready => {}
             WaitOutcome::Interrupted => return Some(Err(FutureError::Interrupted)),

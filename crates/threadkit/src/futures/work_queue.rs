@@ -4,6 +4,8 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::HeldBy;
+use crate::ident::get_ident;
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// What [`WorkQueue::pop_interruptible`] got.
@@ -56,6 +58,38 @@ pub struct WorkQueue<I> {
     state: Mutex<WqState<I>>,
     cv: Condvar,
     idle: AtomicUsize,
+    /// Who serves the queue: what a pending future of the pool waits for.
+    workers: std::sync::Arc<Workers>,
+}
+
+/// The workers of a pool, as deadlock detection sees them: the threads that can run a queued
+/// item. Shared with the pool's futures (a weak link each, set at submit), so that a wait for a
+/// pending future can name who would run it.
+pub(crate) struct Workers {
+    /// The most workers the pool starts; 0 if unknown (the pool may always grow).
+    max: AtomicUsize,
+    /// The workers serving the queue now ([`WorkQueue::worker_started`] to
+    /// [`WorkQueue::worker_exited`]), by ident.
+    idents: Mutex<Vec<u64>>,
+}
+
+impl Workers {
+    /// Who must act for a pending item of the pool to run: every worker, if the pool cannot
+    /// start another (each would take the item as soon as it is free, and none other will
+    /// come); otherwise nobody known (a new worker may take it).
+    ///
+    /// Every worker is certain: a pending item runs only in one of them. What this does not
+    /// see: a thread that cancels the pending future (`shutdown(cancel_futures=True)`,
+    /// `cancel()`) or completes it by hand ends the wait too; such programs are rare, and the
+    /// deadlock is then one that only that thread's intervention breaks.
+    pub(crate) fn held_by(&self) -> HeldBy {
+        let idents = self.idents.lock();
+        let max = self.max.load(Ordering::Relaxed);
+        if max == 0 || idents.len() < max {
+            return HeldBy::Unknown;
+        }
+        HeldBy::AllOf(idents.clone())
+    }
 }
 
 impl<I> Default for WorkQueue<I> {
@@ -72,6 +106,25 @@ impl<I> WorkQueue<I> {
     /// assert!(q.is_empty());
     /// ```
     pub fn new() -> Self {
+        WorkQueue::with_max_workers(0)
+    }
+
+    /// An empty, open queue that at most `max_workers` workers will serve (0: no limit known).
+    /// Knowing the limit lets deadlock detection see that a future queued behind workers that
+    /// are all stuck will never run (a pool of one worker whose task waits for another task of
+    /// the same pool); the workers say when they start and stop serving the queue
+    /// ([`WorkQueue::worker_started`], [`WorkQueue::worker_exited`]).
+    ///
+    /// Used by the Python bindings (`crates/threadkit-python`) for the queue of a Python
+    /// `ThreadPoolExecutor(max_workers)`, and by the Rust
+    /// [`ThreadPoolExecutor`](crate::ThreadPoolExecutor).
+    ///
+    /// ```
+    /// let q: threadkit::raw::WorkQueue<u8> = threadkit::raw::WorkQueue::with_max_workers(4);
+    /// assert_eq!(q.max_workers(), 4);
+    /// assert_eq!(threadkit::raw::WorkQueue::<u8>::new().max_workers(), 0);
+    /// ```
+    pub fn with_max_workers(max_workers: usize) -> Self {
         WorkQueue {
             state: Mutex::new(WqState {
                 items: VecDeque::new(),
@@ -79,7 +132,74 @@ impl<I> WorkQueue<I> {
             }),
             cv: Condvar::new(),
             idle: AtomicUsize::new(0),
+            workers: std::sync::Arc::new(Workers {
+                max: AtomicUsize::new(max_workers),
+                idents: Mutex::new(Vec::new()),
+            }),
         }
+    }
+
+    /// The most workers that serve the queue, as given to [`WorkQueue::with_max_workers`]
+    /// (0: not known).
+    ///
+    /// ```
+    /// assert_eq!(threadkit::raw::WorkQueue::<()>::with_max_workers(1).max_workers(), 1);
+    /// ```
+    pub fn max_workers(&self) -> usize {
+        self.workers.max.load(Ordering::Relaxed)
+    }
+
+    /// The calling thread serves this queue from now on: a worker calls it first thing, before
+    /// its first pop (and before an initializer). Deadlock detection counts it among those who
+    /// would run a pending future of the pool.
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) when a Python pool's worker
+    /// starts; the Rust [`ThreadPoolExecutor`](crate::ThreadPoolExecutor)'s workers call it too.
+    ///
+    /// ```
+    /// let q: threadkit::raw::WorkQueue<()> = threadkit::raw::WorkQueue::with_max_workers(1);
+    /// q.worker_started();
+    /// assert_eq!(q.workers(), [threadkit::get_ident()]);
+    /// q.worker_exited();
+    /// assert!(q.workers().is_empty());
+    /// ```
+    pub fn worker_started(&self) {
+        let me = get_ident();
+        let mut idents = self.workers.idents.lock();
+        if !idents.contains(&me) {
+            idents.push(me);
+        }
+    }
+
+    /// The calling thread no longer serves this queue (its worker loop ended); nothing if it
+    /// did not call [`WorkQueue::worker_started`].
+    ///
+    /// Called by the Python bindings (`crates/threadkit-python`) when a Python pool's worker
+    /// exits; the Rust [`ThreadPoolExecutor`](crate::ThreadPoolExecutor)'s workers call it too.
+    ///
+    /// ```
+    /// let q: threadkit::raw::WorkQueue<()> = threadkit::raw::WorkQueue::new();
+    /// q.worker_exited(); // never started: nothing happens
+    /// assert!(q.workers().is_empty());
+    /// ```
+    pub fn worker_exited(&self) {
+        let me = get_ident();
+        self.workers.idents.lock().retain(|&i| i != me);
+    }
+
+    /// The idents of the threads serving the queue now ([`WorkQueue::worker_started`]), in the
+    /// order they started.
+    ///
+    /// ```
+    /// assert!(threadkit::raw::WorkQueue::<()>::new().workers().is_empty());
+    /// ```
+    pub fn workers(&self) -> Vec<u64> {
+        self.workers.idents.lock().clone()
+    }
+
+    /// The worker set futures link to.
+    pub(crate) fn workers_link(&self) -> std::sync::Weak<Workers> {
+        std::sync::Arc::downgrade(&self.workers)
     }
 
     /// Appends an item and wakes one waiting worker.
@@ -269,6 +389,9 @@ impl<I> WorkQueue<I> {
         s.items.clear();
         s.closed = false;
         self.idle.store(0, Ordering::Release);
+        drop(s);
+        // The workers were the parent's threads; the child starts its own.
+        self.workers.idents.lock_after_fork().clear();
     }
 }
 
@@ -279,6 +402,8 @@ impl<I> fmt::Debug for WorkQueue<I> {
             .field("len", &s.items.len())
             .field("closed", &s.closed)
             .field("idle", &self.idle.load(Ordering::Relaxed))
+            .field("max_workers", &self.max_workers())
+            .field("workers", &self.workers.idents.lock().len())
             .finish()
     }
 }

@@ -82,6 +82,7 @@ impl Builder {
     /// let h = threadkit::Builder::new().spawn(|| "done").unwrap();
     /// assert_eq!(h.join().unwrap(), "done");
     /// ```
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -147,6 +148,7 @@ where
 /// ```
 /// assert_eq!(threadkit::spawn(|| 1 + 1).join().unwrap(), 2);
 /// ```
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -185,10 +187,17 @@ impl<T> JoinHandle<T> {
     /// Waits for the thread and returns its value, or the panic payload if it panicked (the
     /// excepthook has already reported it).
     ///
+    /// The wait is a [`Thread::join`] first (recorded, and part of deadlocks found at block
+    /// time: with [`DeadlockAction::Raise`](crate::debug::DeadlockAction::Raise) a join that
+    /// closes a deadlock panics with [`DeadlockError`](crate::debug::DeadlockError)), then the
+    /// operating system's join, which only waits for the thread's last cleanup.
+    ///
     /// ```
     /// assert!(threadkit::Builder::new().spawn(|| 3).unwrap().join().is_ok());
     /// ```
     pub fn join(self) -> std::thread::Result<T> {
+        // Errors (joining the current thread) are the OS join's to report, as before.
+        let _ = self.thread.join();
         self.inner.join()
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::registry::{current_thread, registry, CURRENT};
 use super::{DaemonError, JoinError, StartError};
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
+use crate::debug::{wait_while_watched, HeldBy, Label, Site, WaitKind, WaitOn, Waitable, Waiting};
 use crate::ident::{get_ident, get_native_id};
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 
@@ -44,6 +45,9 @@ pub(super) struct Inner {
     pub(super) daemon: AtomicBool,
     pub(super) kind: AtomicUsize,
     pub(super) state: AtomicUsize,
+    /// Where the thread was created (`#[track_caller]`, or a site the bindings give): with the
+    /// name, the label of a join in wait records and deadlock reports.
+    pub(super) site: Mutex<Site>,
     /// Guards state changes that waiters watch; `cv` wakes them.
     pub(super) lock: Mutex<()>,
     pub(super) cv: Condvar,
@@ -82,6 +86,7 @@ impl std::hash::Hash for Thread {
 }
 
 impl Thread {
+    #[track_caller]
     pub(super) fn with(name: String, daemon: bool, kind: usize, state: usize) -> Thread {
         Thread {
             inner: Arc::new(Inner {
@@ -92,6 +97,7 @@ impl Thread {
                 daemon: AtomicBool::new(daemon),
                 kind: AtomicUsize::new(kind),
                 state: AtomicUsize::new(state),
+                site: Mutex::new(Site::caller()),
                 lock: Mutex::new(()),
                 cv: Condvar::new(),
             }),
@@ -106,6 +112,22 @@ impl Thread {
     /// ```
     pub fn name(&self) -> String {
         self.inner.name.lock().clone()
+    }
+
+    /// What deadlock reports and thread dumps call the thread when another waits for it (a
+    /// join): its name, and where it was created (the code that called
+    /// [`Builder::spawn`](crate::Builder::spawn), [`spawn`](crate::spawn) or
+    /// [`Timer::new`](crate::Timer::new); for a Python thread, the Python line that made it).
+    ///
+    /// ```
+    /// let h = threadkit::Builder::new().name("loader").spawn(|| ()).unwrap();
+    /// let label = h.thread().label();
+    /// assert_eq!(label.name(), Some("loader"));
+    /// assert_eq!(label.site().line(), line!() - 3);
+    /// # h.join().unwrap();
+    /// ```
+    pub fn label(&self) -> Label {
+        self.inner.label()
     }
 
     /// Renames the thread (any time, as in Python).
@@ -302,6 +324,20 @@ impl Thread {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<bool, JoinError> {
+        self.join_as(deadline, interrupt, WaitKind::ThreadJoin, None)
+    }
+
+    /// [`Thread::join_interruptible`], recorded as a wait of `kind` on `label` (the thread's own
+    /// label if `None`): a pool's shutdown joins each worker as a wait on the pool. The wait is
+    /// held by the thread (only it can end its own life), so it is part of deadlocks: a thread
+    /// joining one that waits for a lock the joiner holds, or two threads joining each other.
+    pub(crate) fn join_as(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+        kind: WaitKind,
+        label: Option<&Label>,
+    ) -> Result<bool, JoinError> {
         let state = self.inner.state.load(Ordering::Acquire);
         if state == FINISHED {
             return Ok(true);
@@ -315,8 +351,17 @@ impl Thread {
         if self.ident() == Some(get_ident()) {
             return Err(JoinError::CurrentThread);
         }
+        let target = Joining {
+            thread: &self.inner,
+            label,
+        };
+        let waiting = Waiting::start(WaitOn::uncounted(kind, &target), deadline);
+        if waiting.check_deadlock(interrupt).is_err() {
+            return Err(JoinError::Interrupted);
+        }
         let g = self.inner.lock.lock();
-        let (g, outcome) = wait_while(
+        let (g, outcome) = wait_while_watched(
+            &waiting,
             &self.inner.lock,
             &self.inner.cv,
             g,
@@ -330,6 +375,51 @@ impl Thread {
             WaitOutcome::TimedOut => Ok(false),
             WaitOutcome::Interrupted => Err(JoinError::Interrupted),
         }
+    }
+}
+
+impl Inner {
+    fn label(&self) -> Label {
+        Label::new(Some(self.name.lock().as_str().into()), *self.site.lock())
+    }
+}
+
+/// A join as wait records see it: the thread joined, under the label of what is waited for.
+struct Joining<'a> {
+    thread: &'a Inner,
+    /// The label to show instead of the thread's (a pool's, for its shutdown).
+    label: Option<&'a Label>,
+}
+
+impl Waitable for Joining<'_> {
+    fn label(&self) -> Label {
+        match self.label {
+            Some(label) => label.clone(),
+            None => self.thread.label(),
+        }
+    }
+
+    /// The thread, for certain: a started thread finishes only by returning from its own code
+    /// (`mark_finished` is its last step), so nobody else can end the wait. A thread that
+    /// finished (its ident may be reused) or has no ident holds nothing.
+    fn held_by(&self, waiter: u64) -> HeldBy {
+        // Read-modify-writes read the latest values (crate::debug's detection notes); the ident
+        // is stored before the state becomes STARTED and never changes after.
+        if self.thread.state.fetch_add(0, Ordering::AcqRel) != STARTED {
+            return HeldBy::Unknown;
+        }
+        match self.thread.ident.fetch_add(0, Ordering::AcqRel) {
+            0 => HeldBy::Unknown,
+            ident => HeldBy::Thread {
+                ident,
+                certain: ident != waiter,
+            },
+        }
+    }
+
+    fn wake(&self) {
+        let _g = self.thread.lock.lock();
+        self.thread.cv.notify_all();
     }
 }
 
@@ -397,7 +487,24 @@ pub trait ThreadExt {
     /// assert!(!t.is_started() && !t.is_alive());
     /// assert!(Thread::new_unstarted(None, None).name().starts_with("Thread-"));
     /// ```
+    #[track_caller]
     fn new_unstarted(name: Option<String>, daemon: Option<bool>) -> Thread;
+
+    /// Sets where the thread was created, as its [`label`](Thread::label) shows it (by default
+    /// the Rust caller of [`ThreadExt::new_unstarted`]).
+    ///
+    /// For the Python bindings (`crates/threadkit-python`), to give a `threading.Thread` the
+    /// Python line that made it, so that a deadlock report on a join names that line.
+    ///
+    /// ```
+    /// use threadkit::debug::Site;
+    /// use threadkit::raw::ThreadExt;
+    /// let t = threadkit::Thread::new_unstarted(Some("job".into()), None);
+    /// t.set_site(Site::intern("app.py", 7));
+    /// assert_eq!(t.label().to_string(), "'job'");
+    /// assert_eq!(t.label().site().to_string(), "app.py:7");
+    /// ```
+    fn set_site(&self, site: Site);
 
     /// Claims an unstarted thread for starting, before its OS thread exists: Python's `start()`
     /// does this first, so that a second `start()` fails and the daemon flag is fixed from now
@@ -514,10 +621,15 @@ pub trait ThreadExt {
 }
 
 impl ThreadExt for Thread {
+    #[track_caller]
     fn new_unstarted(name: Option<String>, daemon: Option<bool>) -> Thread {
         let name = name.unwrap_or_else(|| new_name("Thread"));
         let daemon = daemon.unwrap_or_else(|| current_thread().is_daemon());
         Thread::with(name, daemon, NORMAL, NEW)
+    }
+
+    fn set_site(&self, site: Site) {
+        *self.inner.site.lock() = site;
     }
 
     fn claim_start(&self) -> Result<(), StartError> {

@@ -328,6 +328,9 @@ pub fn reinit_after_fork() {
     reg.main = Some(me);
     reg.atexit.clear();
     SHUTDOWN_PHASE.store(RUNNING, std::sync::atomic::Ordering::SeqCst);
+    drop(reg);
+    // The diagnostics' tables too: a thread gone in the child may have held their mutexes.
+    crate::debug::reinit_after_fork();
 }
 
 // ---------------------------------------------------------------------------------------------
