@@ -22,7 +22,6 @@ NAMES = _accepts_names()
 ``xfail(not NAMES, strict=True)``: they run for real once it is merged."""
 
 NEEDS_NAMES = "needs name= on primitives (branch dl-names)"
-NEEDS_HOOKS = "needs the join/future hooks of branch dl-hooks"
 
 # Put before every program: what the programs use to order their threads without sleeping,
 # and to end a report-mode run once the report is out while the deadlocked threads stay blocked.

@@ -29,10 +29,9 @@ import threadkit.queue as tk_queue
 import threadkit.threading as tk
 from threadkit.futures import ThreadPoolExecutor
 
-from _helpers_debug import NAMES, NEEDS_HOOKS, NEEDS_NAMES, run_program
+from _helpers_debug import NAMES, NEEDS_NAMES, run_program
 
 needs_names = pytest.mark.xfail(not NAMES, strict=True, reason=NEEDS_NAMES)
-needs_hooks = pytest.mark.xfail(strict=True, reason=NEEDS_HOOKS)
 
 ACTIONS = ["report", "raise"]
 
@@ -183,9 +182,7 @@ print("\\n".join(out))
 """
 
 
-@needs_names
-@needs_hooks
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", [pytest.param("report", marks=needs_names), "raise"])
 def test_join_of_a_thread_waiting_for_a_lock_the_joiner_holds(action):
     r = run_program(JOIN_LOCK, action)
     if action == "report":
@@ -226,7 +223,6 @@ print("\\n".join(out))
 """
 
 
-@needs_hooks
 @pytest.mark.parametrize("action", ACTIONS)
 def test_two_threads_joining_each_other(action):
     r = run_program(MUTUAL_JOIN, action)
@@ -333,7 +329,6 @@ print("\\n".join(out))
 """
 
 
-@needs_hooks
 @pytest.mark.parametrize("action", ACTIONS)
 def test_pool_worker_waits_for_a_future_queued_behind_it(action):
     r = run_program(POOL, action)

@@ -37,8 +37,10 @@ and where a holder acquired a lock is not recorded (its stack is shown instead).
 
 from __future__ import annotations
 
+import os as _os
 import signal as _signal
 import sys as _sys
+import threading as _std_threading
 import traceback as _traceback
 from types import FrameType
 from typing import IO, Any, Callable, Literal, NamedTuple
@@ -101,16 +103,30 @@ def _display(name: str | None, ident: int) -> str:
     return f"'{name}'" if name is not None else f"thread {ident}"
 
 
+# The threads' bootstrap frames, left out of stacks (as tracebacks of a thread's exception
+# start at run()): threadkit's and the standard library's threading modules.
+_BOOTSTRAP_FILES = frozenset(
+    _os.path.normcase(_os.path.abspath(m.__file__))
+    for m in (_std_threading, _sys.modules.get("threadkit.threading")) if m is not None
+)
+_BOOTSTRAP_FUNCTIONS = frozenset({"_bootstrap", "_bootstrap_inner"})
+
+
 def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
     """The stack from ``frame`` outwards, outermost call first, without this module's frames
-    at the top (those of the dump or report being made)."""
+    at the top (those of the dump or report being made) and the thread's bootstrap at the
+    bottom."""
     while frame is not None and frame.f_code.co_filename == _HERE:
         frame = frame.f_back
     if frame is None:
         return []
+    frames = list(_traceback.extract_stack(frame))
+    while len(frames) > 1 and frames[0].name in _BOOTSTRAP_FUNCTIONS and (
+            _os.path.normcase(_os.path.abspath(frames[0].filename)) in _BOOTSTRAP_FILES):
+        del frames[0]
     return [
         {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
-        for f in _traceback.extract_stack(frame)
+        for f in frames
     ]
 
 
