@@ -25,8 +25,13 @@ impl ConditionLock for HeldLock<'_> {
     fn release_save(&self) -> Result<(), ReleaseError> {
         self.0.release()
     }
-    fn acquire_restore(&self, _saved: ()) {
-        self.0.acquire();
+    fn acquire_restore(&self, saved: ()) {
+        ConditionLock::acquire_restore(self.0, saved);
+    }
+    /// The core Lock's re-acquire: a deadlock it closes is reported (through `interrupt`,
+    /// Python's hook) and never raised, as the wait cannot give up.
+    fn acquire_restore_reporting(&self, saved: (), interrupt: &mut dyn Interrupt) {
+        ConditionLock::acquire_restore_reporting(self.0, saved, interrupt);
     }
     fn acquire_interruptible(
         &self,
