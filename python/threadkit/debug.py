@@ -224,8 +224,9 @@ class DeadlockReport:
                 lines.append(f"    waits for any of {', '.join(holders)}, all stuck")
             if t["acquired_at"] is not None:
                 lines.append(f"    acquired by it at {t['acquired_at']}")
-            elif t["waits_for"]["primitive"] in ("Lock", "RLock"):
-                lines.append("    where the holder acquired it is not recorded: see its stack")
+            elif t["waits_for"]["primitive"] in ("Lock", "RLock") and len(holders) == 1:
+                lines.append(f"    where {_display(t['held_by_names'][0], t['held_by'][0])} "
+                             "acquired it is not recorded: its stack is in this report")
             if t["stack"]:
                 lines.append(f"    Stack of {who} (most recent call last):")
                 lines.extend(_format_stack(t["stack"], "      "))
@@ -283,8 +284,8 @@ def _build_report(data: dict[str, Any], frames: dict[int, FrameType]) -> Deadloc
 def _deadlock_found(data: dict[str, Any]) -> DeadlockReport | DeadlockError:
     """Called by the bindings in the thread whose wait found a deadlock (``data`` is the core's
     report as a dict): the report to hand to the hook, or the ``DeadlockError`` to raise."""
-    frames = _sys._current_frames()
-    frames[_core.get_ident()] = _sys._getframe(1)
+    frames = _compat.current_frames()
+    frames[_core.get_ident()] = _compat.caller_frame(1)
     report = _build_report(data, frames)
     if data["raises"]:
         return DeadlockError(str(report), report)
@@ -346,7 +347,7 @@ def snapshot() -> dict[str, Any]:
     recorded). ``daemon`` is ``None`` for a thread neither registry knows.
     """
     core = _core._snapshot()
-    frames = _sys._current_frames()
+    frames = _compat.current_frames()
     registry = _registry()
     main = _main_ident()
     by_ident = {t["ident"]: t for t in core["threads"]}
