@@ -41,7 +41,6 @@ import os as _os
 import signal as _signal
 import sys as _sys
 import threading as _std_threading
-import traceback as _traceback
 from types import FrameType
 from typing import IO, Any, Callable, Literal, NamedTuple
 
@@ -120,7 +119,9 @@ def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
         frame = frame.f_back
     if frame is None:
         return []
-    frames = list(_traceback.extract_stack(frame))
+    import traceback  # only when a stack is shown: `import threadkit` stays light
+
+    frames = list(traceback.extract_stack(frame))
     while len(frames) > 1 and frames[0].name in _BOOTSTRAP_FUNCTIONS and (
             _os.path.normcase(_os.path.abspath(frames[0].filename)) in _BOOTSTRAP_FILES):
         del frames[0]
