@@ -6,6 +6,78 @@ import textwrap
 import pytest
 
 
+# -- Strict deadlock mode for the whole suite (ARCHITECTURE.md rule 10) -----------------------
+# A false deadlock report is worse than none, so every pytest run (`make test`: the tests, the
+# CPython lock_tests classes, the examples, the stress tests) runs with the action `raise` and
+# fails on any deadlock found: the test during which it was found fails, and so does the
+# session. Child processes inherit the action through THREADKIT_DEADLOCK (a deadlock found in
+# one raises DeadlockError there, which the tests that check a child's stderr or exit status
+# see). The tests of the report mode itself run in subprocesses with their own environment.
+#
+# Set up at session start, not when this file is imported: threadkit.threading copies the
+# standard library's namespace when first imported, and must see it as the tests do (after
+# pytest's plugins replaced `threading.excepthook`).
+
+STRICT_ACTION = "raise"
+DEADLOCKS_FOUND: list[str] = []
+
+
+def _record_deadlock(report) -> None:
+    DEADLOCKS_FOUND.append(str(report))
+
+
+def _recording(found):
+    import threadkit
+
+    def _deadlock_found(data):
+        result = found(data)
+        if isinstance(result, threadkit.DeadlockError):
+            _record_deadlock(result)
+        return result
+
+    _deadlock_found.__wrapped__ = found
+    return _deadlock_found
+
+
+def pytest_sessionstart(session):
+    import threadkit
+    import threadkit.debug
+
+    threadkit.debug._deadlock_found = _recording(threadkit.debug._deadlock_found)
+    threadkit.deadlock_hook = _record_deadlock
+    threadkit.set_deadlock_action(STRICT_ACTION)
+    os.environ["THREADKIT_DEADLOCK"] = STRICT_ACTION
+
+
+@pytest.fixture(autouse=True)
+def _no_deadlock_found():
+    """Fails the test during which a deadlock was found in this process, and puts the strict
+    action and hook back if the test changed them."""
+    import threadkit
+
+    before = len(DEADLOCKS_FOUND)
+    yield
+    threadkit.set_deadlock_action(STRICT_ACTION)
+    threadkit.deadlock_hook = _record_deadlock
+    found = DEADLOCKS_FOUND[before:]
+    if found:
+        pytest.fail("deadlock found (strict mode: every report is a test failure):\n\n"
+                    + "\n\n".join(found), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if DEADLOCKS_FOUND and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if DEADLOCKS_FOUND:
+        terminalreporter.section("deadlocks found (strict mode)")
+        for text in DEADLOCKS_FOUND:
+            terminalreporter.write_line(text)
+            terminalreporter.write_line("")
+
+
 def run_python(code: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
     """Runs ``code`` in a fresh interpreter (the one running the tests); returns the result."""
     return subprocess.run(

@@ -10,7 +10,11 @@ Or switch the whole process, libraries included, without changing an import: cal
 ``threadkit.install()`` first, or run ``python -m threadkit program.py`` (see
 ``threadkit._install``).
 
-This package also exports every threadkit primitive flat (``threadkit.Lock``...).
+This package also exports every threadkit primitive flat (``threadkit.Lock``...), and the
+diagnostics of :mod:`threadkit.debug` ("why is my program stuck?"): deadlock reports
+(``set_deadlock_action``, ``deadlock_hook``, ``DeadlockError``), thread dumps (``dump``,
+``snapshot``, ``dump_on_signal``) and contention by lock (``contention``,
+``contention_report``, ``reset_contention``).
 """
 
 from threadkit._core import BoundedSemaphore, Event, Lock, RLock, Semaphore
@@ -24,6 +28,19 @@ from threadkit.queue import (
     SimpleQueue,
 )
 from threadkit.threading import Barrier, BrokenBarrierError, Condition, Thread, Timer
+from threadkit.debug import (
+    DeadlockError,
+    DeadlockReport,
+    contention,
+    contention_report,
+    deadlock_hook,
+    dump,
+    dump_on_signal,
+    get_deadlock_action,
+    reset_contention,
+    set_deadlock_action,
+    snapshot,
+)
 
 # Last: it imports the modules above before switching anything.
 from threadkit._install import install, installed, uninstall  # noqa: E402
@@ -33,6 +50,8 @@ __all__ = [
     "BoundedSemaphore",
     "BrokenBarrierError",
     "Condition",
+    "DeadlockError",
+    "DeadlockReport",
     "Empty",
     "Event",
     "Full",
@@ -46,7 +65,16 @@ __all__ = [
     "SimpleQueue",
     "Thread",
     "Timer",
+    "contention",
+    "contention_report",
+    "deadlock_hook",
+    "dump",
+    "dump_on_signal",
+    "get_deadlock_action",
     "install",
     "installed",
+    "reset_contention",
+    "set_deadlock_action",
+    "snapshot",
     "uninstall",
 ]

@@ -95,6 +95,9 @@ RELIED_ON = (
          "inherited: runs done-callbacks, logging their exceptions"),
     Name("concurrent.futures.thread", "ThreadPoolExecutor._counter",
          "inherited: ThreadPoolExecutor-N names, one counter with the stdlib"),
+    # sys: the Python stacks of the threads in deadlock reports and dumps (threadkit.debug).
+    Name("sys", "_current_frames", "every thread's current frame, for dumps and reports"),
+    Name("sys", "_getframe", "the calling thread's frame, for its own report"),
 )
 """Every private name of the standard library that threadkit relies on."""
 
@@ -170,6 +173,18 @@ else:
     def daemon_threads_allowed():
         """Whether this interpreter allows daemon threads (always, before 3.12)."""
         return True
+
+
+# ---------------------------------------------------------------------------------------------
+# sys: the threads' stacks, for threadkit.debug's reports and dumps.
+
+current_frames = _sys._current_frames
+"""``sys._current_frames()``: every thread's current frame, by ident."""
+
+
+def caller_frame(depth):
+    """The frame ``depth`` calls above the caller of this function (``sys._getframe``)."""
+    return _sys._getframe(depth + 1)
 
 
 # ---------------------------------------------------------------------------------------------

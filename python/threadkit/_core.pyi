@@ -285,3 +285,18 @@ class ThreadPool:
     def qsize(self) -> int: ...
     def empty(self) -> bool: ...
     def _at_fork_reinit(self) -> None: ...
+
+
+# Diagnostics (crates/threadkit-python/src/debug.rs); threadkit.debug builds on these.
+def set_deadlock_action(action: str) -> None:
+    """Set the process's deadlock action: ``"report"``, ``"raise"`` or ``"ignore"``."""
+def get_deadlock_action() -> str:
+    """The process's deadlock action."""
+def reset_contention() -> None:
+    """Set every contention counter back to zero."""
+def _snapshot() -> dict[str, Any]:
+    """The core's snapshot: ``threads`` (``ident``, ``name``, ``daemon``, ``waiting``,
+    ``holds``) and ``deadlocks`` (as handed to ``threadkit.debug._deadlock_found``)."""
+def _contention() -> list[dict[str, Any]]:
+    """Contention rows, longest total wait first: ``kind``, ``name``, ``site``,
+    ``contended``, ``total_wait``, ``max_wait``, ``waiters``."""

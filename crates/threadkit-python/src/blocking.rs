@@ -4,6 +4,12 @@
 //! thread it wakes every [`SIGNAL_SLICE`] to run Python's signal handlers: a handler that raises
 //! (Ctrl-C's `KeyboardInterrupt`) aborts the wait with that exception; one that returns lets it
 //! go on. Other threads never run signal handlers in CPython, so they block without waking.
+//!
+//! Both interrupts act on a deadlock the wait finds as it is about to block
+//! ([`Interrupt::on_deadlock`], see `debug.rs`): they attach (this is a Python thread inside a
+//! method call, and the core holds no internal lock there, ARCHITECTURE.md rules 1 and 2), then
+//! call `threadkit.deadlock_hook` and keep waiting, or keep `threadkit.DeadlockError` to raise
+//! and give up the wait.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,7 +18,10 @@ use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt};
-use threadkit::{get_ident, Deadline, Interrupt, Interrupted, NoInterrupt};
+use threadkit::debug::DeadlockReport;
+use threadkit::{get_ident, Deadline, Interrupt, Interrupted};
+
+use crate::debug::on_deadlock;
 
 /// How often a blocked main thread checks for signals.
 pub const SIGNAL_SLICE: Duration = Duration::from_millis(20);
@@ -45,18 +54,31 @@ pub fn timeout_max() -> f64 {
     f64::from_bits(TIMEOUT_MAX_BITS.load(Ordering::Relaxed))
 }
 
-/// Runs Python's signal handlers between slices of a wait.
-struct Signals {
+/// The interrupt of a wait from Python: on the main thread it runs Python's signal handlers
+/// between slices; on every thread it acts on deadlocks in Python. The exception that ends the
+/// wait (a handler's, or `DeadlockError`) is kept in `error`.
+struct PyInterrupt {
+    signals: bool,
     error: Option<PyErr>,
 }
 
-impl Interrupt for Signals {
+impl Interrupt for PyInterrupt {
     fn interval(&self) -> Option<Duration> {
-        Some(SIGNAL_SLICE)
+        self.signals.then_some(SIGNAL_SLICE)
     }
 
     fn check(&mut self) -> Result<(), Interrupted> {
+        if !self.signals {
+            return Ok(());
+        }
         Python::attach(|py| py.check_signals()).map_err(|e| {
+            self.error = Some(e);
+            Interrupted
+        })
+    }
+
+    fn on_deadlock(&mut self, report: &DeadlockReport) -> Result<(), Interrupted> {
+        on_deadlock(report).map_err(|e| {
             self.error = Some(e);
             Interrupted
         })
@@ -64,20 +86,38 @@ impl Interrupt for Signals {
 }
 
 /// Runs the blocking `wait` detached from the interpreter, interruptible by signal handlers when
-/// called on the main thread. An interruption becomes the exception the handler raised.
+/// called on the main thread. An interruption becomes the exception the handler raised, or
+/// `threadkit.DeadlockError` for a wait that would close a deadlock with the action `raise`.
 pub fn block<R: Send>(
     py: Python<'_>,
     wait: impl FnOnce(&mut dyn Interrupt) -> Result<R, Interrupted> + Send,
 ) -> PyResult<R> {
-    if get_ident() != MAIN_IDENT.load(Ordering::Relaxed) {
-        return py
-            .detach(|| wait(&mut NoInterrupt))
-            .map_err(|_| unreachable_interrupt());
-    }
-    let mut signals = Signals { error: None };
-    match py.detach(|| wait(&mut signals)) {
+    let signals = get_ident() == MAIN_IDENT.load(Ordering::Relaxed);
+    run_detached(py, signals, wait)
+}
+
+/// Runs the blocking `wait` detached, not interruptible by signals even on the main thread
+/// (a Condition's re-acquire of its lock, as CPython's `_acquire_restore`), but acting on the
+/// deadlocks it finds in Python (reported through `threadkit.deadlock_hook`).
+pub fn block_uninterruptible<R: Send>(
+    py: Python<'_>,
+    wait: impl FnOnce(&mut dyn Interrupt) -> Result<R, Interrupted> + Send,
+) -> PyResult<R> {
+    run_detached(py, false, wait)
+}
+
+fn run_detached<R: Send>(
+    py: Python<'_>,
+    signals: bool,
+    wait: impl FnOnce(&mut dyn Interrupt) -> Result<R, Interrupted> + Send,
+) -> PyResult<R> {
+    let mut interrupt = PyInterrupt {
+        signals,
+        error: None,
+    };
+    match py.detach(|| wait(&mut interrupt)) {
         Ok(r) => Ok(r),
-        Err(Interrupted) => Err(signals.error.take().unwrap_or_else(unreachable_interrupt)),
+        Err(Interrupted) => Err(interrupt.error.take().unwrap_or_else(unreachable_interrupt)),
     }
 }
 

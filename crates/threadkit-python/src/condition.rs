@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use threadkit::raw::{WaitQueue, WaitTicket};
 use threadkit::{ConditionError, ConditionLock, Deadline, Interrupt, Interrupted, ReleaseError};
 
-use crate::blocking::{block, wait_deadline, LockBlocking, LockTimeout};
+use crate::blocking::{block, block_uninterruptible, wait_deadline, LockBlocking, LockTimeout};
 use crate::lock::PyLock;
 use crate::rlock::PyRLock;
 use crate::site::{self, PyLabel};
@@ -26,8 +26,13 @@ impl ConditionLock for HeldLock<'_> {
     fn release_save(&self) -> Result<(), ReleaseError> {
         self.0.release()
     }
-    fn acquire_restore(&self, _saved: ()) {
-        self.0.acquire();
+    fn acquire_restore(&self, saved: ()) {
+        ConditionLock::acquire_restore(self.0, saved);
+    }
+    /// The core Lock's re-acquire: a deadlock it closes is reported (through `interrupt`,
+    /// Python's hook) and never raised, as the wait cannot give up.
+    fn acquire_restore_reporting(&self, saved: (), interrupt: &mut dyn Interrupt) {
+        ConditionLock::acquire_restore_reporting(self.0, saved, interrupt);
     }
     fn acquire_interruptible(
         &self,
@@ -272,13 +277,13 @@ impl PyCondition {
         match (&self.lock, state) {
             (LockRef::Lock(l), _) => {
                 let lock = &l.get().inner;
-                py.detach(|| lock.acquire());
-                Ok(())
+                // Not interruptible, as a re-acquire; a deadlock it closes goes to Python.
+                block_uninterruptible(py, |i| {
+                    ConditionLock::acquire_restore_reporting(lock, (), i);
+                    Ok(())
+                })
             }
-            (LockRef::RLock(l), Some(state)) => {
-                l.get()._acquire_restore(py, state);
-                Ok(())
-            }
+            (LockRef::RLock(l), Some(state)) => l.get()._acquire_restore(py, state),
             (LockRef::RLock(_), None) => Err(PyTypeError::new_err("RLock state expected")),
             (LockRef::Other(_), _) => Err(Self::other_lock()),
         }

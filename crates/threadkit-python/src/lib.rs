@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 mod barrier;
 mod blocking;
 mod condition;
+mod debug;
 mod event;
 mod futures;
 mod lock;
@@ -69,5 +70,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     futures::add_protocol(m)?;
     m.add_function(wrap_pyfunction!(futures::_futures_before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(futures::_futures_after_fork, m)?)?;
+    debug::register(m)?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::blocking::{LockBlocking, LockTimeout};
+use crate::blocking::{block_uninterruptible, LockBlocking, LockTimeout};
 use crate::lock::{acquire_like, repr_lock};
 use crate::site::{self, PyLabel};
 
@@ -94,9 +94,13 @@ impl PyRLock {
     }
 
     /// Re-acquire with the state `_release_save` returned (the Condition protocol).
-    pub(crate) fn _acquire_restore(&self, py: Python<'_>, state: (u64, u64)) {
+    /// Not interruptible; a deadlock it closes goes to Python (`threadkit.deadlock_hook`).
+    pub(crate) fn _acquire_restore(&self, py: Python<'_>, state: (u64, u64)) -> PyResult<()> {
         let lock = &self.inner;
-        py.detach(|| lock.acquire_restore(state));
+        block_uninterruptible(py, |i| {
+            threadkit::ConditionLock::acquire_restore_reporting(lock, state, i);
+            Ok(())
+        })
     }
 
     /// The ident of the owning thread, or None when unlocked.

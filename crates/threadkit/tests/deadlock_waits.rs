@@ -18,7 +18,7 @@ use common::{spin_until, GUARD};
 use threadkit::debug::{self, DeadlockAction, DeadlockError, DeadlockReport, WaitKind};
 use threadkit::{
     as_completed, wait, Builder, Deadline, Event, Future, FutureError, Interrupt, Interrupted,
-    JoinError, JoinHandle, Lock, ReturnWhen, ThreadPoolExecutor, Timer,
+    JoinError, JoinHandle, Lock, RLock, ReturnWhen, ThreadPoolExecutor, Timer,
 };
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -117,12 +117,12 @@ fn assert_mentions(text: &str, needles: &[&str]) {
 // ---------------------------------------------------------------------------------------------
 // Thread joins
 
-/// 'j' holds Lock 'l' and joins 't', which waits for 'l'. `t_first`: 't' blocks on the lock
+/// 'j' holds RLock 'l' and joins 't', which waits for 'l'. `t_first`: 't' blocks on the lock
 /// before 'j' joins (the join closes the cycle); otherwise 'j' joins first and 't''s acquire
 /// closes it. With raise, the closing wait gives up and the other thread then completes.
 fn join_of_a_thread_waiting_for_the_joiners_lock(t_first: bool) {
     let (_serial, reports) = setup(DeadlockAction::Raise);
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let go = Arc::new(Event::new());
     let (tx, rx) = mpsc::channel();
     let j = {
@@ -138,7 +138,7 @@ fn join_of_a_thread_waiting_for_the_joiners_lock(t_first: bool) {
             };
             tx.send(t.thread().clone()).unwrap();
             if t_first {
-                until_waiting(t.thread().ident().unwrap(), WaitKind::Lock, true);
+                until_waiting(t.thread().ident().unwrap(), WaitKind::RLock, true);
             }
             let joined = raised(|| t.thread().join());
             drop(held);
@@ -162,9 +162,9 @@ fn join_of_a_thread_waiting_for_the_joiners_lock(t_first: bool) {
     assert!(report.raises());
     let line = report.cycle_line();
     if t_first {
-        assert_eq!(line, "'j' -> Thread 't' (join) -> 't' -> Lock 'l' -> 'j'");
+        assert_eq!(line, "'j' -> Thread 't' (join) -> 't' -> RLock 'l' -> 'j'");
     } else {
-        assert_eq!(line, "'t' -> Lock 'l' -> 'j' -> Thread 't' (join) -> 't'");
+        assert_eq!(line, "'t' -> RLock 'l' -> 'j' -> Thread 't' (join) -> 't'");
     }
     let text = error.to_string();
     assert_mentions(
@@ -189,7 +189,7 @@ fn a_lock_wait_of_a_thread_being_joined_by_its_holder_raises() {
 #[test]
 fn a_join_of_a_thread_waiting_for_the_joiners_lock_is_reported() {
     let (_serial, reports) = setup(DeadlockAction::Report);
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let escape = Escape::default();
     let j = {
         let (lock, mut escape) = (lock.clone(), escape.clone());
@@ -199,7 +199,7 @@ fn a_join_of_a_thread_waiting_for_the_joiners_lock_is_reported() {
                 let lock = lock.clone();
                 spawn_named("t", move || drop(lock.lock()))
             };
-            until_waiting(t.thread().ident().unwrap(), WaitKind::Lock, true);
+            until_waiting(t.thread().ident().unwrap(), WaitKind::RLock, true);
             let joined = t.join_interruptible(Deadline::never(), &mut escape);
             drop(held);
             join(t).unwrap();
@@ -210,7 +210,7 @@ fn a_join_of_a_thread_waiting_for_the_joiners_lock_is_reported() {
     assert!(!report.raises());
     assert_eq!(
         report.cycle_line(),
-        "'j' -> Thread 't' (join) -> 't' -> Lock 'l' -> 'j'"
+        "'j' -> Thread 't' (join) -> 't' -> RLock 'l' -> 'j'"
     );
     assert_mentions(
         &report.to_string(),
@@ -291,14 +291,14 @@ fn two_threads_joining_each_other_are_reported_once() {
 #[test]
 fn a_join_handle_join_raises_too() {
     let (_serial, reports) = setup(DeadlockAction::Raise);
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let held = lock.lock();
     let t = {
         let lock = lock.clone();
         spawn_named("t", move || drop(lock.lock()))
     };
     let ident = t.thread().ident().unwrap();
-    until_waiting(ident, WaitKind::Lock, true);
+    until_waiting(ident, WaitKind::RLock, true);
     let thread = t.thread().clone();
     let error = match catch_unwind(AssertUnwindSafe(|| t.join())) {
         Err(p) => deadlock_error(p),
@@ -315,7 +315,7 @@ fn a_join_handle_join_raises_too() {
 fn a_timer_join_takes_part_in_deadlocks() {
     let (_serial, reports) = setup(DeadlockAction::Raise);
     let me = threadkit::current_thread().name(); // registered: reports use this name
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let held = lock.lock();
     let timer = {
         let lock = lock.clone();
@@ -323,11 +323,11 @@ fn a_timer_join_takes_part_in_deadlocks() {
     };
     timer.thread().set_name("timer");
     timer.start().unwrap();
-    until_waiting(timer.thread().ident().unwrap(), WaitKind::Lock, true);
+    until_waiting(timer.thread().ident().unwrap(), WaitKind::RLock, true);
     let error = raised(|| timer.join()).expect_err("the join closes the cycle");
     assert_eq!(
         error.report().cycle_line(),
-        format!("'{me}' -> Thread 'timer' (join) -> 'timer' -> Lock 'l' -> '{me}'")
+        format!("'{me}' -> Thread 'timer' (join) -> 'timer' -> RLock 'l' -> '{me}'")
     );
     drop(held);
     assert_eq!(timer.join_timeout(GUARD), Ok(true));
@@ -339,13 +339,13 @@ fn a_timer_join_takes_part_in_deadlocks() {
 #[test]
 fn timed_joins_and_joins_of_threads_waiting_for_events_are_not_deadlocks() {
     let (_serial, reports) = setup(DeadlockAction::Raise);
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let held = lock.lock();
     let t = {
         let lock = lock.clone();
         spawn_named("t", move || drop(lock.lock()))
     };
-    until_waiting(t.thread().ident().unwrap(), WaitKind::Lock, true);
+    until_waiting(t.thread().ident().unwrap(), WaitKind::RLock, true);
     let joiner = {
         let t = t.thread().clone();
         spawn_named("joiner", move || t.join_timeout(GUARD))
@@ -507,13 +507,13 @@ fn waiting_for_a_task_that_waits_for_the_waiters_lock_raises() {
         .max_workers(1)
         .thread_name_prefix("w")
         .build();
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let held = lock.lock();
     let task = {
         let lock = lock.clone();
         pool.submit(move || drop(lock.lock())).unwrap()
     };
-    until_waiting(pool.threads()[0].ident().unwrap(), WaitKind::Lock, true);
+    until_waiting(pool.threads()[0].ident().unwrap(), WaitKind::RLock, true);
     let error = raised(|| task.result().map(|_| ())).expect_err("closes the cycle");
     let line = error.report().cycle_line();
     assert!(
@@ -521,7 +521,7 @@ fn waiting_for_a_task_that_waits_for_the_waiters_lock_raises() {
         "{line}"
     );
     assert!(
-        line.ends_with(&format!(" (result) -> 'w_0' -> Lock 'l' -> '{me}'")),
+        line.ends_with(&format!(" (result) -> 'w_0' -> RLock 'l' -> '{me}'")),
         "{line}"
     );
     drop(held);
@@ -578,17 +578,17 @@ fn a_shutdown_waiting_for_a_worker_stuck_on_the_callers_lock_raises() {
         .max_workers(1)
         .thread_name_prefix("p")
         .build();
-    let lock = Arc::new(Lock::named("l"));
+    let lock = Arc::new(RLock::named("l"));
     let held = lock.lock();
     let task = {
         let lock = lock.clone();
         pool.submit(move || drop(lock.lock())).unwrap()
     };
-    until_waiting(pool.threads()[0].ident().unwrap(), WaitKind::Lock, true);
+    until_waiting(pool.threads()[0].ident().unwrap(), WaitKind::RLock, true);
     let error = raised(|| pool.shutdown(true, false)).expect_err("closes the cycle");
     assert_eq!(
         error.report().cycle_line(),
-        format!("'{me}' -> ThreadPoolExecutor 'p' (shutdown) -> 'p_0' -> Lock 'l' -> '{me}'")
+        format!("'{me}' -> ThreadPoolExecutor 'p' (shutdown) -> 'p_0' -> RLock 'l' -> '{me}'")
     );
     drop(held);
     task.result_timeout(GUARD).unwrap();
@@ -709,5 +709,37 @@ fn finished_futures_and_threads_are_not_waited_for() {
         .threads
         .iter()
         .all(|s| s.ident != me || s.waiting.is_none()));
+    assert!(reports_of(&reports).is_empty());
+}
+
+/// A plain Lock held across a join is the gate idiom, not a deadlock: this thread takes the
+/// Lock as a closed gate and joins 't', which waits at the gate; 'opener' opens it (releases
+/// it: any thread may release a Lock). A plain Lock's owner is a certain holder only while it
+/// waits for a lock itself (`debug`'s detection notes); with an RLock, the same shape is the
+/// deadlock of `a_join_handle_join_raises_too`.
+#[test]
+fn a_plain_lock_held_across_a_join_is_a_gate_not_a_deadlock() {
+    let (_serial, reports) = setup(DeadlockAction::Raise);
+    let gate = Arc::new(Lock::named("gate"));
+    gate.acquire();
+    let t = {
+        let gate = gate.clone();
+        spawn_named("t", move || {
+            gate.acquire();
+            gate.release().unwrap();
+        })
+    };
+    until_waiting(t.thread().ident().unwrap(), WaitKind::Lock, true);
+    let me = threadkit::get_ident();
+    let opener = {
+        let gate = gate.clone();
+        spawn_named("opener", move || {
+            until_waiting(me, WaitKind::ThreadJoin, true);
+            gate.release().unwrap();
+        })
+    };
+    // Not timed: a timed join is no deadlock anyway. A false report would panic here.
+    t.join().unwrap();
+    join(opener).unwrap();
     assert!(reports_of(&reports).is_empty());
 }

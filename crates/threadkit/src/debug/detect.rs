@@ -13,6 +13,13 @@
 //! - Only untimed waits, and only certain holders: an RLock's owner; a plain Lock's owner if no
 //!   thread ever released that lock for another (the hand-off idiom makes a plain Lock's owner
 //!   only a guess) and the owner is not the waiter itself (the idiom's first step).
+//! - A plain Lock's owner counts only while it waits for a lock itself (a Lock, an RLock, a
+//!   Condition's re-acquire): the nested locking of a lock-order deadlock. An owner that waits
+//!   for something else (a join, a future, a pool shutdown) may be holding the Lock as a closed
+//!   gate that another thread opens (the gate idiom: acquire a Lock, start workers that wait at
+//!   it, join them, and let a Timer or another thread release it). That a thread will release a
+//!   plain Lock itself is a guess, so such a cycle is not certain: holding an RLock (whose
+//!   owner alone can release it) across the join or the `result()` makes the same cycle certain.
 //! - Double collect: the walk runs twice; the second pass re-reads every record (same
 //!   generation) and every holder (same value). Holders are read with read-modify-writes,
 //!   which see the latest value, and records under their slot's mutex. If every value is the
@@ -38,7 +45,7 @@ use std::sync::Arc;
 
 use super::report::{self, DeadlockReport};
 use super::slot::{self, HeldBy, Seen, Slot};
-use super::DeadlockAction;
+use super::{DeadlockAction, WaitKind};
 use crate::deadline::{Interrupt, Interrupted};
 
 /// A walk gives up (no claim) beyond this many threads.
@@ -74,6 +81,12 @@ fn holders(seen: &Seen) -> Option<&[u64]> {
     }
 }
 
+/// Whether a thread waiting as `seen` waits for a lock: an owner of a plain Lock counts as
+/// its certain holder only then (the gate idiom, in the module documentation).
+fn waits_for_a_lock(seen: &Seen) -> bool {
+    matches!(seen.kind, WaitKind::Lock | WaitKind::RLock)
+}
+
 /// One pass: the closed set from `me`, or `None` if some member is not certainly stuck, or if
 /// `me` is not in a cycle.
 fn walk(me: &Arc<Slot>, with_label: bool) -> Option<Vec<Member>> {
@@ -85,9 +98,13 @@ fn walk(me: &Arc<Slot>, with_label: bool) -> Option<Vec<Member>> {
         }
     }
     let mut members: Vec<Member> = Vec::new();
-    let mut todo = vec![me.ident];
-    while let Some(ident) = todo.pop() {
-        if members.iter().any(|m| m.slot.ident == ident) {
+    // (thread, reached as the owner of a plain Lock)
+    let mut todo = vec![(me.ident, false)];
+    while let Some((ident, owns_a_plain_lock)) = todo.pop() {
+        if let Some(m) = members.iter().find(|m| m.slot.ident == ident) {
+            if owns_a_plain_lock && !waits_for_a_lock(&m.seen) {
+                return None;
+            }
             continue;
         }
         if members.len() == MAX_MEMBERS {
@@ -99,7 +116,11 @@ fn walk(me: &Arc<Slot>, with_label: bool) -> Option<Vec<Member>> {
             slot::slot_of(ident)?
         };
         let seen = slot.read(with_label)?;
-        todo.extend(holders(&seen)?);
+        if owns_a_plain_lock && !waits_for_a_lock(&seen) {
+            return None;
+        }
+        let plain = seen.kind == WaitKind::Lock;
+        todo.extend(holders(&seen)?.iter().map(|&h| (h, plain)));
         members.push(Member { slot, seen });
     }
     members

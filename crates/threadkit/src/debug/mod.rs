@@ -27,7 +27,10 @@
 //!
 //! What is not a deadlock: a timed wait; a cycle through a plain `Lock` that some thread once
 //! released for another (the hand-off idiom: any thread may release a `Lock`, so its owner is
-//! then only a guess), or that the waiting thread holds itself (the idiom's first step). See
+//! then only a guess), or that the waiting thread holds itself (the idiom's first step), or
+//! whose owner waits for something other than a lock (a join, a future: it may hold the `Lock`
+//! as a closed gate that another thread opens; hold an [`RLock`](crate::RLock) there, whose
+//! owner alone can release it, and the same cycle is found). See
 //! the [detection notes](self#how-deadlocks-are-found). One thing detection does not foresee:
 //! a pool's queued future that another thread cancels (`cancel`, a shutdown that cancels
 //! queued work) or completes by hand; a program whose only way out of such a cycle is that

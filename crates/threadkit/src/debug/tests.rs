@@ -230,3 +230,110 @@ fn a_report_handed_to_a_watched_wait_is_delivered_and_the_wait_goes_on() {
     future.set();
     assert_eq!(waiter.join().unwrap(), Ok(true));
 }
+
+/// Waits until thread `ident` is recorded as waiting in a wait of `kind`.
+fn until_waiting_in(ident: u64, kind: WaitKind) {
+    let start = Instant::now();
+    while slot_of(ident)
+        .and_then(|s| s.read(false))
+        .map_or(true, |seen| seen.kind != kind)
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "never waited");
+        std::thread::yield_now();
+    }
+}
+
+/// Thread 'holder' takes `lock` (a plain Lock, or an RLock) and starts a worker that waits for
+/// it; then 'holder' waits for a future only that worker could run. Returns what the holder's
+/// wait returned and the reports it was given. With a plain Lock this is the gate idiom (the
+/// test thread opens the gate: a hand-off), so no report; with an RLock only the holder can
+/// release it, so the cycle is certain.
+fn lock_held_across_a_wait_for_its_waiter(plain: bool) -> (Result<bool, Interrupted>, usize) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    super::set_deadlock_action(DeadlockAction::Report);
+    let lock = Arc::new(crate::Lock::named("gate"));
+    let rlock = Arc::new(crate::RLock::named("gate"));
+    let future = FakeFuture::new("work");
+    let (worker_ident_tx, worker_ident_rx) = std::sync::mpsc::channel();
+    let holder = {
+        let (lock, rlock, future) = (lock.clone(), rlock.clone(), future.clone());
+        std::thread::spawn(move || {
+            if plain {
+                lock.acquire();
+            } else {
+                rlock.acquire();
+            }
+            let worker = {
+                let (lock, rlock, tx) = (lock.clone(), rlock.clone(), worker_ident_tx);
+                std::thread::spawn(move || {
+                    tx.send(get_ident()).unwrap();
+                    if plain {
+                        lock.acquire();
+                        lock.release().unwrap();
+                    } else {
+                        rlock.acquire();
+                        rlock.release().unwrap();
+                    }
+                })
+            };
+            let worker_ident = worker_ident_rx.recv().unwrap();
+            until_waiting_in(
+                worker_ident,
+                if plain {
+                    WaitKind::Lock
+                } else {
+                    WaitKind::RLock
+                },
+            );
+            future.workers.lock().unwrap().push(worker_ident);
+            let mut record = Record::default();
+            let r = future.wait(&mut record);
+            if !plain {
+                rlock.release().unwrap();
+            }
+            worker.join().unwrap();
+            (r, record.0.len(), get_ident())
+        })
+    };
+    // A false report ends the holder's wait at once (Record gives up): then nothing to open.
+    if plain && !holder.is_finished() {
+        // Open the gate once the holder waits: the worker goes on, and so does the holder.
+        let start = Instant::now();
+        let ident = loop {
+            if holder.is_finished() {
+                let (r, reports, _) = holder.join().unwrap();
+                return (r, reports);
+            }
+            if let Some(s) = crate::debug::slot::all_slots().into_iter().find(|s| {
+                s.read(true)
+                    .is_some_and(|seen| seen.label.unwrap().name() == Some("work"))
+            }) {
+                break s.ident;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "never waited");
+            std::thread::yield_now();
+        };
+        until_waiting_in(ident, WaitKind::FutureResult);
+        lock.release().unwrap();
+        // The worker has the lock and ends; then the future is done.
+        while lock.locked() || slot_of(ident).is_none() {
+            std::thread::yield_now();
+        }
+        future.set();
+    }
+    let (r, reports, _) = holder.join().unwrap();
+    (r, reports)
+}
+
+#[test]
+fn a_plain_lock_held_across_a_wait_that_is_no_lock_wait_is_a_gate_not_a_deadlock() {
+    assert_eq!(lock_held_across_a_wait_for_its_waiter(true), (Ok(true), 0));
+}
+
+#[test]
+fn an_rlock_held_across_a_wait_for_its_waiter_is_a_deadlock() {
+    assert_eq!(
+        lock_held_across_a_wait_for_its_waiter(false),
+        (Err(Interrupted), 1)
+    );
+}
