@@ -113,7 +113,8 @@ def _display(name: str | None, ident: int) -> str:
 # start at run()): threadkit's and the standard library's threading modules.
 _BOOTSTRAP_FILES = frozenset(
     _os.path.normcase(_os.path.abspath(m.__file__))
-    for m in (_std_threading, _sys.modules.get("threadkit.threading")) if m is not None
+    for m in (_std_threading, _sys.modules.get("threadkit.threading"))
+    if m is not None and m.__file__ is not None
 )
 _BOOTSTRAP_FUNCTIONS = frozenset({"_bootstrap", "_bootstrap_inner"})
 
