@@ -93,7 +93,9 @@ def test_dump_of_three_threads():
         block = lines[i + 1:]
         block = block[:next(j for j, line in enumerate(block) if not line.startswith("    "))]
         assert "    Stack (most recent call last):" in block, block
-        assert re.fullmatch(r'      File "<string>", line \d+, in %s' % function, block[-1]), block
+        # (3.13 knows the source of a -c program: a code line may follow)
+        last = [line for line in block if line.startswith("      File ")][-1]
+        assert re.fullmatch(r'      File "<string>", line \d+, in %s' % function, last), block
     assert lines[-1] == "Deadlocks: none"
 
 
@@ -143,7 +145,8 @@ def test_snapshot_is_plain_data():
     assert threads["consumer"]["waiting"]["kind"] == "Queue.get"
     assert threads["consumer"]["waiting"]["operation"] == "get"
     frame = holder["stack"][-1]
-    assert (frame["file"], frame["function"], frame["code"]) == ("<string>", "holder", "")
+    assert (frame["file"], frame["function"]) == ("<string>", "holder")
+    assert frame["code"] in ("", "release.wait()")  # 3.13 knows the source of a -c program
     assert threads["watchdog"]["state"] == "running"
 
 
@@ -213,7 +216,8 @@ def test_dump_on_signal_while_the_main_thread_is_blocked():
     # The main thread's stack ends where it waits, not in the handler.
     main = dump[dump.index("Thread 'MainThread'"):]
     main = main[:main.index("\n\n")]
-    assert main.rstrip().endswith("in <module>"), main
+    last = [line for line in main.splitlines() if line.startswith("      File ")][-1]
+    assert last.endswith("in <module>"), main
     assert re.search(r"^Thread 'poker' \(ident \d+, daemon\): running", dump, re.M), dump
 
 

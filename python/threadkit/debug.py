@@ -1,8 +1,8 @@
 """\"Why is my program stuck?\": deadlock reports, thread dumps and contention by lock.
 
 Deadlocks are found the moment they form. When a thread is about to block without a timeout
-on a threadkit lock (``Lock``, ``RLock``, a ``Condition`` taking its lock back) and following
-"waits for -> held by -> waits for" leads back to it, no thread of that cycle can ever go on.
+and following "waits for -> held by -> waits for" leads back to it, no thread of that cycle can
+ever go on.
 What happens then is the process's *deadlock action*:
 
 ``"report"`` (the default)
@@ -21,8 +21,15 @@ variable ``THREADKIT_DEADLOCK`` (``report``, ``raise``, ``ignore``; child proces
 No false reports: a wait with a timeout is never part of a deadlock, and neither is a plain
 ``Lock`` that some thread once released for another (the hand-off idiom: any thread may
 release a ``Lock``, so after that its holder is only a guess), nor a ``Lock`` the waiting
-thread holds itself (the idiom's first step). Events, semaphores, queues and barriers have no
-known holder: they appear in dumps and contention counters, never in a deadlock.
+thread holds itself (the idiom's first step), nor a ``Lock`` held by a thread that waits for
+something other than a lock, a join or a ``result()`` (it may hold the ``Lock`` as a closed gate
+that another thread opens; hold an ``RLock`` there, which only its owner can release, and the
+same cycle is found). Events, semaphores, queues and barriers have no known holder: they appear
+in dumps and contention counters, never in a deadlock.
+
+A wait finds deadlocks through locks (``Lock``, ``RLock``, a ``Condition`` taking its lock back
+after ``wait``), thread joins, and the futures of a ``ThreadPoolExecutor`` (``result()`` of a
+future running on a thread, or queued in a pool whose every worker is busy).
 
 At any time, :func:`dump` prints every thread (threadkit's and the standard library's) with
 its state, what it waits for and who holds that, and its Python stack; :func:`snapshot` returns
@@ -106,7 +113,8 @@ def _display(name: str | None, ident: int) -> str:
 # start at run()): threadkit's and the standard library's threading modules.
 _BOOTSTRAP_FILES = frozenset(
     _os.path.normcase(_os.path.abspath(m.__file__))
-    for m in (_std_threading, _sys.modules.get("threadkit.threading")) if m is not None
+    for m in (_std_threading, _sys.modules.get("threadkit.threading"))
+    if m is not None and m.__file__ is not None
 )
 _BOOTSTRAP_FUNCTIONS = frozenset({"_bootstrap", "_bootstrap_inner"})
 
