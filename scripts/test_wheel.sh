@@ -61,7 +61,10 @@ echo "auditwheel show: consistent with $consistent"
 # is an undefined symbol of the extension, versioned GCC_3.0.
 so=$(mktemp -d "${TMPDIR:-/tmp}/threadkit-wheel-so.XXXXXX")
 python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [z.extract(n, sys.argv[2]) for n in z.namelist() if n.endswith(".so")]' "$wheel" "$so"
-if ! objdump -T "$so"/threadkit/*.so | grep -qE '\*UND\*.*GCC_[0-9.]+\)? +_Unwind_RaiseException$'; then
+# The symbol table is read whole first: `objdump | grep -q` under pipefail fails whenever grep
+# stops reading early and objdump gets SIGPIPE, which made this check flaky.
+symbols=$(objdump -T "$so"/threadkit/*.so)
+if ! grep -qE '\*UND\*.*GCC_[0-9.]+\)? +_Unwind_RaiseException$' <<<"$symbols"; then
   rm -rf "$so"
   echo "FAIL: the extension does not take _Unwind_RaiseException from libgcc_s.so.1: it carries its own unwinder, which crashes at exit when CPython ends daemon threads" >&2
   exit 1
