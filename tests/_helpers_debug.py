@@ -116,3 +116,22 @@ def run_program(code, action=None, timeout=60, prelude=True, **env):
         timeout=timeout,
         env=clean_env(**extra),
     )
+
+
+# Two threads that take two RLocks in opposite orders (AB/BA), each waiting until the other holds
+# its first: a program for run_program, to which a test appends what it starts and checks.
+TWO_RLOCKS = """
+a, b = threading.RLock(), threading.RLock()
+a_held = threading.Event()
+def first():
+    with a:
+        a_held.set()
+        wait_until(lambda: waiting("second"), "second waits")
+        b.acquire()
+def second():
+    with b:
+        a_held.wait()
+        a.acquire()
+t1 = threading.Thread(target=first, name="first", daemon=True)
+t2 = threading.Thread(target=second, name="second", daemon=True)
+"""

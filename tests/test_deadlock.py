@@ -29,7 +29,7 @@ import threadkit.queue as tk_queue
 import threadkit.threading as tk
 from threadkit.futures import ThreadPoolExecutor
 
-from _helpers_debug import NAMES, NEEDS_NAMES, run_program
+from _helpers_debug import NAMES, NEEDS_NAMES, TWO_RLOCKS, run_program
 
 needs_names = pytest.mark.xfail(not NAMES, strict=True, reason=NEEDS_NAMES)
 
@@ -385,23 +385,6 @@ def test_the_action_and_hook_in_process():
     assert issubclass(threadkit.DeadlockError, RuntimeError)
     assert threadkit.DeadlockError is threadkit.debug.DeadlockError
     assert threadkit.debug.deadlock_hook is threadkit.debug.__deadlock_hook__
-
-
-TWO_RLOCKS = """
-a, b = threading.RLock(), threading.RLock()
-a_held = threading.Event()
-def first():
-    with a:
-        a_held.set()
-        wait_until(lambda: waiting("second"), "second waits")
-        b.acquire()
-def second():
-    with b:
-        a_held.wait()
-        a.acquire()
-t1 = threading.Thread(target=first, name="first", daemon=True)
-t2 = threading.Thread(target=second, name="second", daemon=True)
-"""
 
 
 @pytest.mark.parametrize("where", ["threadkit", "threadkit.debug"])

@@ -6,12 +6,13 @@ Each case runs in a fresh interpreter, so that the threads in the dump are the p
 
 import json
 import re
+from textwrap import dedent
 
 import pytest
 
 import threadkit
 
-from _helpers_debug import NAMES, NEEDS_NAMES, run_program
+from _helpers_debug import NAMES, NEEDS_NAMES, TWO_RLOCKS, run_program
 
 needs_names = pytest.mark.xfail(not NAMES, strict=True, reason=NEEDS_NAMES)
 
@@ -160,26 +161,13 @@ def test_snapshot_and_dump_in_process():
 
 
 def test_dump_shows_the_deadlocks_there_are():
-    r = run_program("""
-        a, b = threading.RLock(), threading.RLock()
-        a_held = threading.Event()
-        def first():
-            with a:
-                a_held.set()
-                wait_until(lambda: waiting("second"), "second waits")
-                b.acquire()
-        def second():
-            with b:
-                a_held.wait()
-                a.acquire()
-        t1 = threading.Thread(target=first, name="first", daemon=True)
-        t2 = threading.Thread(target=second, name="second", daemon=True)
+    r = run_program(TWO_RLOCKS + dedent("""
         t1.start(); t2.start()
         wait_until(lambda: waiting("first") and waiting("second"), "both wait")
         threadkit.dump()
         print(len(threadkit.snapshot()["deadlocks"]), flush=True)
         os._exit(0)
-    """, "ignore")
+    """), "ignore")
     assert r.returncode == 0 and r.stdout == "1\n", (r.stdout, r.stderr)
     dump = r.stderr
     assert "\nDeadlocks: 1\n\nDeadlock found: 2 threads wait for each other.\n" in dump, dump
