@@ -9,11 +9,10 @@ mod common;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::{spin_until, GUARD};
+use common::{spin_until, Escape, GUARD};
 use threadkit::debug::{self, DeadlockAction, DeadlockError, DeadlockReport, WaitKind};
 use threadkit::{
     Builder, Condition, Deadline, Interrupt, Interrupted, JoinHandle, Lock, NoInterrupt, Queue,
@@ -86,30 +85,6 @@ impl<L: TestLock> Held<'_, L> {
 impl<L: TestLock> Drop for Held<'_, L> {
     fn drop(&mut self) {
         self.0.release();
-    }
-}
-
-/// An interrupt the test trips to make a wait give up: the deliberate release path of a
-/// deadlock left waiting by the report action. Checked every millisecond.
-#[derive(Clone, Default)]
-struct Escape(Arc<AtomicBool>);
-
-impl Escape {
-    fn trip(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Interrupt for Escape {
-    fn interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(1))
-    }
-    fn check(&mut self) -> Result<(), Interrupted> {
-        if self.0.load(Ordering::SeqCst) {
-            Err(Interrupted)
-        } else {
-            Ok(())
-        }
     }
 }
 

@@ -10,15 +10,14 @@ mod common;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::{spin_until, GUARD};
+use common::{spin_until, Escape, GUARD};
 use threadkit::debug::{self, DeadlockAction, DeadlockError, DeadlockReport, WaitKind};
 use threadkit::{
-    as_completed, wait, Builder, Deadline, Event, Future, FutureError, Interrupt, Interrupted,
-    JoinError, JoinHandle, Lock, RLock, ReturnWhen, ThreadPoolExecutor, Timer,
+    as_completed, wait, Builder, Deadline, Event, Future, FutureError, JoinError, JoinHandle, Lock,
+    RLock, ReturnWhen, ThreadPoolExecutor, Timer,
 };
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -82,30 +81,6 @@ fn until_waiting(ident: u64, kind: WaitKind, held: bool) {
                     .is_some_and(|w| w.kind == kind && (!held || !w.held_by.is_empty()))
         })
     });
-}
-
-/// An interrupt the test trips to make a wait give up: the deliberate release path of a
-/// deadlock left waiting by the report action. Checked every millisecond.
-#[derive(Clone, Default)]
-struct Escape(Arc<AtomicBool>);
-
-impl Escape {
-    fn trip(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Interrupt for Escape {
-    fn interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(1))
-    }
-    fn check(&mut self) -> Result<(), Interrupted> {
-        if self.0.load(Ordering::SeqCst) {
-            Err(Interrupted)
-        } else {
-            Ok(())
-        }
-    }
 }
 
 fn assert_mentions(text: &str, needles: &[&str]) {

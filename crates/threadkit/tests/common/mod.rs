@@ -91,3 +91,27 @@ pub fn spawn_started<R: Send + 'static>(
     start.wait();
     handles
 }
+
+/// An interrupt the test trips to make a wait give up: the deliberate release path of a
+/// deadlock left waiting by the report action. Checked every millisecond.
+#[derive(Clone, Default)]
+pub struct Escape(Arc<std::sync::atomic::AtomicBool>);
+
+impl Escape {
+    pub fn trip(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Interrupt for Escape {
+    fn interval(&self) -> Option<Duration> {
+        Some(Duration::from_millis(1))
+    }
+    fn check(&mut self) -> Result<(), Interrupted> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+}
