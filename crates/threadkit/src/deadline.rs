@@ -248,6 +248,48 @@ pub trait Interrupt {
     fn on_deadlock(&mut self, report: &crate::debug::DeadlockReport) -> Result<(), Interrupted> {
         crate::debug::default_on_deadlock(report)
     }
+
+    /// Called in debug mode when an acquisition closes a cycle in the lock-order graph
+    /// ([`crate::debug::enable`]), before the lock is taken. `Err` makes the acquisition give
+    /// up (the lock not taken); `Ok` lets it go on. The default is
+    /// [`default_on_potential_deadlock`](crate::debug::default_on_potential_deadlock).
+    ///
+    /// ```
+    /// use threadkit::debug::PotentialDeadlockReport;
+    /// use threadkit::{Interrupt, Interrupted};
+    /// struct Quiet;
+    /// impl Interrupt for Quiet {
+    ///     fn interval(&self) -> Option<std::time::Duration> { None }
+    ///     fn check(&mut self) -> Result<(), Interrupted> { Ok(()) }
+    ///     fn on_potential_deadlock(&mut self, _: &PotentialDeadlockReport) -> Result<(), Interrupted> {
+    ///         Ok(()) // ignore lock-order reports
+    ///     }
+    /// }
+    /// ```
+    fn on_potential_deadlock(
+        &mut self,
+        report: &crate::debug::PotentialDeadlockReport,
+    ) -> Result<(), Interrupted> {
+        crate::debug::default_on_potential_deadlock(report)
+    }
+
+    /// Called in debug mode on one of the threads when every thread of the process waits in an
+    /// untimed threadkit wait; the wait then goes on. The default is
+    /// [`default_on_all_asleep`](crate::debug::default_on_all_asleep).
+    ///
+    /// ```
+    /// use threadkit::debug::AllAsleepReport;
+    /// use threadkit::{Interrupt, Interrupted};
+    /// struct Loud;
+    /// impl Interrupt for Loud {
+    ///     fn interval(&self) -> Option<std::time::Duration> { None }
+    ///     fn check(&mut self) -> Result<(), Interrupted> { Ok(()) }
+    ///     fn on_all_asleep(&mut self, report: &AllAsleepReport) { eprintln!("{report}") }
+    /// }
+    /// ```
+    fn on_all_asleep(&mut self, report: &crate::debug::AllAsleepReport) {
+        crate::debug::default_on_all_asleep(report)
+    }
 }
 
 /// The [`Interrupt`] that never interrupts: block until done or the deadline.
@@ -308,7 +350,13 @@ pub(crate) fn wait_while<'a, T>(
             if !blocked(&mut guard) {
                 return (guard, WaitOutcome::Ready);
             }
-            let (g, r) = mutex.unlocked(guard, || interrupt.check());
+            let (g, r) = mutex.unlocked(guard, || {
+                // Debug mode: a report for every thread asleep waits for a wait that wakes.
+                if let Some(report) = crate::debug::take_all_asleep() {
+                    interrupt.on_all_asleep(&report);
+                }
+                interrupt.check()
+            });
             guard = g;
             if r.is_err() {
                 return (guard, WaitOutcome::Interrupted);

@@ -5,7 +5,10 @@ use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
-use crate::debug::{HeldBy, Label, ReportOnly, Tag, WaitKind, WaitOn, Waitable, Waiting};
+use crate::debug::{
+    before_blocking, forget_held, HeldBy, Label, ReportOnly, Tag, WaitKind, WaitOn, Waitable,
+    Waiting,
+};
 use crate::ident::get_ident;
 use crate::rlock::RLock;
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
@@ -92,6 +95,8 @@ pub struct Lock {
     waiters: Mutex<usize>,
     cv: Condvar,
     tag: Tag,
+    /// `Lock`, or `RLock` for the lock inside an [`RLock`] (how debug mode names its class).
+    kind: WaitKind,
 }
 
 impl Default for Lock {
@@ -131,6 +136,7 @@ impl Lock {
             waiters: Mutex::new(0),
             cv: Condvar::new(),
             tag,
+            kind: WaitKind::Lock,
         }
     }
 
@@ -169,6 +175,58 @@ impl Lock {
         &self.tag.label
     }
 
+    /// Whether debug mode checks this lock's order ([`crate::debug::enable`]): it was on when
+    /// the lock was created, and the lock was not made with
+    /// [`order_unchecked`](Lock::order_unchecked).
+    ///
+    /// ```
+    /// threadkit::debug::enable();
+    /// assert!(threadkit::Lock::new().is_order_checked());
+    /// assert!(!threadkit::Lock::new().order_unchecked().is_order_checked());
+    /// ```
+    #[inline]
+    pub fn is_order_checked(&self) -> bool {
+        self.tag.order.is_checked()
+    }
+
+    /// The same lock, never checked by debug mode's lock-order checking: for a lock whose
+    /// order the program makes safe some other way (a lock taken in both orders, but never by
+    /// two threads at once), where [`crate::debug::allow`] would be too broad.
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new().order_unchecked();
+    /// assert!(!lock.is_order_checked());
+    /// ```
+    #[must_use]
+    pub fn order_unchecked(mut self) -> Self {
+        self.tag.order.uncheck();
+        self
+    }
+
+    /// The lock inside an RLock: its debug-mode class says `RLock`.
+    pub(crate) fn for_rlock(mut self) -> Self {
+        self.kind = WaitKind::RLock;
+        self
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Lock as usize
+    }
+
+    #[cold]
+    fn order_acquired(&self) {
+        crate::debug::order_acquired(&self.tag.order, self.addr(), &self.tag.label, self.kind);
+    }
+
+    #[cold]
+    fn order_released(&self, owner: u64) {
+        if owner == get_ident() {
+            crate::debug::order_released(self.addr());
+        } else {
+            forget_held(owner, self.addr());
+        }
+    }
+
     /// Acquires the lock, blocking as long as it takes.
     ///
     /// ```
@@ -197,6 +255,9 @@ impl Lock {
             .is_ok()
         {
             self.owner.store(get_ident(), Ordering::Relaxed);
+            if self.tag.order.is_checked() {
+                self.order_acquired();
+            }
             true
         } else {
             false
@@ -252,6 +313,9 @@ impl Lock {
         interrupt: &mut dyn Interrupt,
         what: AcquireFor<'_>,
     ) -> Result<bool, Interrupted> {
+        if self.tag.order.is_checked() && deadline.is_never() {
+            self.check_order(interrupt, what)?;
+        }
         if self.try_acquire() {
             return Ok(true);
         }
@@ -267,6 +331,24 @@ impl Lock {
         let what = AcquireFor::Reacquire(None);
         let r = self.acquire_as(Deadline::never(), &mut ReportOnly(interrupt), what);
         debug_assert_eq!(r, Ok(true));
+    }
+
+    /// Debug mode, before a blocking acquisition without a timeout: the lock-order check.
+    #[cold]
+    fn check_order(
+        &self,
+        interrupt: &mut dyn Interrupt,
+        what: AcquireFor<'_>,
+    ) -> Result<(), Interrupted> {
+        let can_raise = !matches!(what, AcquireFor::Reacquire(_));
+        before_blocking(
+            &self.tag.order,
+            self.addr(),
+            &self.tag.label,
+            self.kind,
+            can_raise,
+            interrupt,
+        )
     }
 
     #[cold]
@@ -316,6 +398,9 @@ impl Lock {
             match outcome {
                 WaitOutcome::Ready if took => {
                     self.owner.store(get_ident(), Ordering::Relaxed);
+                    if self.tag.order.is_checked() {
+                        self.order_acquired();
+                    }
                     return Ok(true);
                 }
                 WaitOutcome::Ready => waiting.deliver(interrupt)?,
@@ -362,8 +447,12 @@ impl Lock {
         if self.state.load(Ordering::Relaxed) == UNLOCKED {
             return Err(ReleaseError::Unlocked);
         }
-        if self.owner.load(Ordering::Relaxed) != get_ident() {
+        let owner = self.owner.load(Ordering::Relaxed);
+        if owner != get_ident() {
             self.note_hand_off();
+        }
+        if self.tag.order.is_checked() {
+            self.order_released(owner);
         }
         self.let_go()
     }
@@ -374,6 +463,9 @@ impl Lock {
     pub(crate) fn release_owned(&self) -> Result<(), ReleaseError> {
         if self.state.load(Ordering::Relaxed) == UNLOCKED {
             return Err(ReleaseError::Unlocked);
+        }
+        if self.tag.order.is_checked() {
+            crate::debug::order_released(self.addr());
         }
         self.let_go()
     }
@@ -495,6 +587,15 @@ impl Lock {
     }
 }
 
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // A lock freed while held stops counting as held by its taker (debug mode).
+        if self.tag.order.is_checked() && self.locked() {
+            forget_held(self.owner.load(Ordering::Relaxed), self.addr());
+        }
+    }
+}
+
 impl Waitable for Lock {
     fn label(&self) -> Label {
         self.tag.label.clone()
@@ -511,6 +612,10 @@ impl Waitable for Lock {
                 certain: ident != waiter && !self.handed_off.fetch_or(false, Ordering::AcqRel),
             },
         }
+    }
+
+    fn wakes(&self) -> bool {
+        true
     }
 
     fn wake(&self) {

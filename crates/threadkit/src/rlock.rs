@@ -73,7 +73,7 @@ impl RLock {
 
     pub(crate) fn with_tag(tag: Tag) -> Self {
         RLock {
-            lock: Lock::with_tag(tag),
+            lock: Lock::with_tag(tag).for_rlock(),
             owner: AtomicU64::new(0),
             count: AtomicU64::new(0),
         }
@@ -116,6 +116,30 @@ impl RLock {
     /// ```
     pub fn label(&self) -> &Label {
         self.lock.label()
+    }
+
+    /// Whether debug mode checks this lock's order (see [`Lock::is_order_checked`]).
+    ///
+    /// ```
+    /// threadkit::debug::enable();
+    /// assert!(threadkit::RLock::new().is_order_checked());
+    /// ```
+    #[inline]
+    pub fn is_order_checked(&self) -> bool {
+        self.lock.is_order_checked()
+    }
+
+    /// The same lock, never checked by debug mode (see [`Lock::order_unchecked`]).
+    ///
+    /// ```
+    /// assert!(!threadkit::RLock::new().order_unchecked().is_order_checked());
+    /// ```
+    #[must_use]
+    pub fn order_unchecked(self) -> Self {
+        RLock {
+            lock: self.lock.order_unchecked(),
+            ..self
+        }
     }
 
     /// Acquires the lock, blocking as long as it takes; returns at once if the calling thread
@@ -466,6 +490,10 @@ impl Waitable for RLock {
                 certain: true,
             },
         }
+    }
+
+    fn wakes(&self) -> bool {
+        true
     }
 
     fn wake(&self) {

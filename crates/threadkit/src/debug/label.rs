@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
 use super::contention::Stats;
+use super::order::OrderClass;
 use super::WaitKind;
 
 /// Where a primitive was created: a Rust call site (`#[track_caller]`), or a site another
@@ -269,6 +270,8 @@ pub(crate) struct Tag {
     pub(crate) label: Label,
     /// Null until the first contended wait; then a counter block that lives forever.
     stats: AtomicPtr<Stats>,
+    /// The lock-order class (debug mode; unchecked otherwise).
+    pub(crate) order: OrderClass,
 }
 
 impl Tag {
@@ -282,6 +285,7 @@ impl Tag {
         Tag {
             label,
             stats: AtomicPtr::new(std::ptr::null_mut()),
+            order: OrderClass::new(),
         }
     }
 

@@ -77,12 +77,14 @@
 //! `wait` returns). If such a wait closes a cycle with [`DeadlockAction::Raise`], the error is
 //! raised in the next thread of the cycle whose wait can give up, which is woken for it.
 
+mod asleep;
 mod contention;
 mod detect;
 mod label;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_model;
+mod order;
 mod report;
 mod slot;
 mod snapshot;
@@ -94,12 +96,24 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+pub use asleep::{
+    default_on_all_asleep, reset_all_asleep_hook, set_all_asleep_hook, AllAsleepReport,
+};
 pub use contention::{contention, reset_contention, ContentionRow};
 pub use label::{Label, Site};
+pub use order::{
+    allow, default_on_potential_deadlock, disable, enable, is_enabled, reset_lock_order,
+    reset_potential_deadlock_hook, set_potential_deadlock_hook, set_stack_capture, Captured,
+    OrderEdge, PotentialDeadlockError, PotentialDeadlockReport, Stack, StackFrame,
+};
 pub use report::{CycleThread, DeadlockError, DeadlockReport};
 pub use snapshot::{snapshot, HeldSnapshot, Snapshot, ThreadSnapshot, WaitSnapshot};
 
+pub(crate) use asleep::take_all_asleep;
 pub(crate) use label::Tag;
+pub(crate) use order::{
+    acquired as order_acquired, before_blocking, forget_held, released as order_released,
+};
 pub(crate) use slot::{wait_while_watched, HeldBy, ReportOnly, WaitOn, Waitable, Waiting};
 
 use crate::deadline::Interrupted;
@@ -429,7 +443,9 @@ pub fn reinit_after_fork() {
     unlock_after_fork(&detect::REPORTED);
     unlock_after_fork(&contention::TABLE);
     unlock_after_fork(&label::SITES);
+    order::unlock_after_fork();
     slot::slots_after_fork();
+    asleep::after_fork();
 }
 
 /// The process that first used a global of this module: a different `getpid()` later means a

@@ -49,6 +49,11 @@ pub(crate) trait Waitable: Sync {
     /// Wakes the threads waiting on the primitive so that they look at [`Waiting::poked`].
     /// Called with the waiter's slot mutex held: take only the primitive's own wait mutex.
     fn wake(&self) {}
+
+    /// Whether [`wake`](Waitable::wake) wakes its waiters (so a delivery reaches them).
+    fn wakes(&self) -> bool {
+        false
+    }
 }
 
 impl Waitable for Tag {
@@ -142,7 +147,15 @@ struct SlotState {
     /// `(serial, generation)` names one wait of one thread for the life of the process.
     generation: u64,
     /// A deadlock report another thread handed to this one (see [`Slot::poke`]).
-    delivery: Option<DeadlockReport>,
+    delivery: Option<Delivery>,
+}
+
+/// What another thread hands a waiting one to act on in its own context.
+pub(crate) enum Delivery {
+    /// A deadlock it is part of.
+    Deadlock(DeadlockReport),
+    /// Every thread is asleep (debug mode).
+    AllAsleep(super::asleep::AllAsleepReport),
 }
 
 /// One thread's wait record, shared with readers.
@@ -214,12 +227,22 @@ impl Slot {
     /// Hands `report` to the thread if it still waits in `generation`, and wakes it so that
     /// its wait loop sees [`Waiting::poked`]. Returns whether it did.
     pub(crate) fn poke(&self, generation: u64, report: DeadlockReport) -> bool {
+        self.deliver_to(generation, Delivery::Deadlock(report))
+    }
+
+    /// Hands `delivery` to this thread if it still waits in the wait of `generation` (and that
+    /// wait can act on it: not a Condition taking its lock back), waking it.
+    pub(crate) fn deliver_to(&self, generation: u64, delivery: Delivery) -> bool {
         let mut state = self.state.lock();
         let target = match &state.record {
             Some(r) if r.generation == generation && !r.reacquire => r.target,
             _ => return false,
         };
-        state.delivery = Some(report);
+        // SAFETY: as in `read`: the record holding `target` is present and the mutex is held.
+        if matches!(delivery, Delivery::AllAsleep(_)) && !unsafe { &*target }.wakes() {
+            return false;
+        }
+        state.delivery = Some(delivery);
         self.poked.store(true, Ordering::Release);
         // SAFETY: as in `read`: the record holding `target` is present and the mutex is held.
         unsafe { &*target }.wake();
@@ -425,7 +448,11 @@ impl<'a> Waiting<'a> {
             state.delivery.take()
         };
         match report {
-            Some(report) => interrupt.on_deadlock(&report),
+            Some(Delivery::Deadlock(report)) => interrupt.on_deadlock(&report),
+            Some(Delivery::AllAsleep(report)) => {
+                interrupt.on_all_asleep(&report);
+                Ok(())
+            }
             None => Ok(()),
         }
     }
@@ -469,6 +496,17 @@ impl Interrupt for ReportOnly<'_> {
 
     fn on_deadlock(&mut self, report: &DeadlockReport) -> Result<(), Interrupted> {
         self.0.on_deadlock(report)
+    }
+
+    fn on_potential_deadlock(
+        &mut self,
+        report: &super::order::PotentialDeadlockReport,
+    ) -> Result<(), Interrupted> {
+        self.0.on_potential_deadlock(report)
+    }
+
+    fn on_all_asleep(&mut self, report: &super::asleep::AllAsleepReport) {
+        self.0.on_all_asleep(report)
     }
 }
 

@@ -75,6 +75,10 @@ impl Waitable for FakeFuture {
         HeldBy::AllOf(self.workers.lock().unwrap().clone())
     }
 
+    fn wakes(&self) -> bool {
+        true
+    }
+
     fn wake(&self) {
         let _guard = self.done.lock();
         self.cv.notify_all();

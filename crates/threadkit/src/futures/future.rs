@@ -698,6 +698,10 @@ impl<T> Waitable for Awaited<'_, T> {
         }
     }
 
+    fn wakes(&self) -> bool {
+        true
+    }
+
     fn wake(&self) {
         let _g = self.core.lock();
         self.cv.notify_all();

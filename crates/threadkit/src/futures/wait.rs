@@ -128,6 +128,10 @@ impl<T> Waitable for Several<'_, T> {
         }
     }
 
+    fn wakes(&self) -> bool {
+        true
+    }
+
     fn wake(&self) {
         let _g = self.waiter.state.lock();
         self.waiter.cv.notify_all();

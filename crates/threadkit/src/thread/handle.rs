@@ -417,6 +417,10 @@ impl Waitable for Joining<'_> {
         }
     }
 
+    fn wakes(&self) -> bool {
+        true
+    }
+
     fn wake(&self) {
         let _g = self.thread.lock.lock();
         self.thread.cv.notify_all();
