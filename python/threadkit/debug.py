@@ -40,6 +40,19 @@ signal, also while the main thread is blocked in a threadkit wait. :func:`conten
 What is recorded costs nothing on the fast path: a thread's wait is recorded only when it
 really blocks, so the locks a thread holds are known only when another thread waits for them,
 and where a holder acquired a lock is not recorded (its stack is shown instead).
+
+Debug mode (off by default; :func:`enable`, ``THREADKIT_DEBUG=1`` or ``python -m threadkit
+--debug``) finds deadlocks that did not happen yet. Locks created while it is on are grouped
+into classes (by ``name=``, else by the line that created them); taking lock B while holding
+lock A records the order A -> B, and an order that closes a cycle is a *potential deadlock*
+(a lock-order inversion), reported once per cycle through :data:`deadlock_hook` as a
+:class:`PotentialDeadlockReport`, with both stacks of every order in the cycle, or raised as
+:class:`PotentialDeadlockError` by the acquisition that closed it (the lock not taken) when the
+action is ``"raise"``. Only blocking acquisitions without a timeout record an order; RLock
+re-entry, two locks of one class, and a ``Lock`` released by another thread than its taker
+(hand-off) record none. :func:`allow` and ``Lock(order_checked=False)`` exempt orders the
+program makes safe some other way. In debug mode a watchdog also reports (as an
+:class:`AllAsleepReport`) a process whose every thread waits in an untimed threadkit wait.
 """
 
 from __future__ import annotations
@@ -54,7 +67,15 @@ from typing import IO, Any, Callable, Literal, NamedTuple
 from threadkit import _compat, _core
 
 __all__ = [
+    "AllAsleepReport",
     "ContentionRow",
+    "PotentialDeadlockError",
+    "PotentialDeadlockReport",
+    "allow",
+    "disable",
+    "enable",
+    "is_enabled",
+    "reset_lock_order",
     "DeadlockError",
     "DeadlockReport",
     "contention",
@@ -261,6 +282,126 @@ class DeadlockError(RuntimeError):
     def __init__(self, message: str, report: DeadlockReport | None = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class PotentialDeadlockReport:
+    """A lock-order inversion found in debug mode: a cycle of orders "took B while holding A"
+    that threads running at the same time would turn into a deadlock.
+
+    :attr:`edges` lists them, the one whose acquisition closed the cycle first, each a dict:
+    ``thread`` (ident), ``thread_name``, ``held`` and ``acquired`` (dicts ``kind``, ``name``,
+    ``site``), ``held_stack`` and ``acquired_stack`` (lists of dicts ``file``, ``line``,
+    ``function``, outermost call first; ``held_stack`` is ``None`` when the thread had taken a
+    lock of that class before, elsewhere). :attr:`scenario` is one line per thread: ``'restock'
+    acquire Lock 'inventory', then Lock 'log'``. ``str()`` is the full report."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.edges: list[dict[str, Any]] = [dict(e) for e in data["edges"]]
+        self.scenario: list[str] = list(data["scenario"])
+        self.raises: bool = data["raises"]
+        self._text: str = data["text"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain (JSON-serialisable) data."""
+        return {"edges": self.edges, "scenario": self.scenario}
+
+    def __str__(self) -> str:
+        return self._text.rstrip("\n")
+
+    def __repr__(self) -> str:
+        return f"<PotentialDeadlockReport {' | '.join(self.scenario)}>"
+
+
+class PotentialDeadlockError(RuntimeError):
+    """An acquisition gave up (the lock not taken) because it closed a lock-order cycle in
+    debug mode with the deadlock action ``"raise"``. The message is the report's text;
+    :attr:`report` is the :class:`PotentialDeadlockReport`."""
+
+    report: PotentialDeadlockReport | None
+
+    def __init__(self, message: str, report: PotentialDeadlockReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class AllAsleepReport:
+    """Debug mode: every thread of the process waits in an untimed threadkit wait, so none can
+    ever wake another (Go's "all goroutines are asleep"). ``str()`` is a header and a thread
+    dump (each thread, what it waits for, who holds it, its stack); :attr:`snapshot` is the
+    same as plain data (see :func:`snapshot`)."""
+
+    def __init__(self, header: str, snap: dict[str, Any]) -> None:
+        self.header = header
+        self.snapshot = snap
+
+    def __str__(self) -> str:
+        return f"{self.header}\n{_format_snapshot(self.snapshot)}".rstrip("\n")
+
+    def __repr__(self) -> str:
+        return f"<AllAsleepReport {len(self.snapshot['threads'])} threads>"
+
+
+def _potential_deadlock_found(data: dict[str, Any]) -> PotentialDeadlockReport | PotentialDeadlockError:
+    """Called by the bindings in the thread whose acquisition closed a lock-order cycle."""
+    report = PotentialDeadlockReport(data)
+    if data["raises"]:
+        return PotentialDeadlockError(str(report), report)
+    return report
+
+
+def _all_asleep_found(core_text: str) -> AllAsleepReport:
+    """Called by the bindings on a sleeping thread the watchdog woke for it."""
+    return AllAsleepReport(core_text.splitlines()[0], snapshot())
+
+
+def _capture() -> tuple[str | None, list[tuple[str, int, str]]]:
+    """Debug mode's stack capture (called by the bindings inside an ``acquire()``): the
+    current thread's name and its Python stack, outermost call first, without this frame and
+    the thread's bootstrap frames."""
+    frame: FrameType | None = _sys._getframe(1)
+    frames = []
+    while frame is not None:
+        code = frame.f_code
+        frames.append((code.co_filename, frame.f_lineno or 0, code.co_name))
+        frame = frame.f_back
+    frames.reverse()
+    while len(frames) > 1 and frames[0][2] in _BOOTSTRAP_FUNCTIONS and (
+            _os.path.normcase(_os.path.abspath(frames[0][0])) in _BOOTSTRAP_FILES):
+        del frames[0]
+    thread = _registry().get(_core.get_ident())
+    return (thread.name if thread is not None else None), frames
+
+
+def enable() -> None:
+    """Turn debug mode on: locks created from now on are order-checked, and the all-asleep
+    watchdog runs. Locks created before stay unchecked, so call it before creating the locks
+    of interest (or set ``THREADKIT_DEBUG=1`` before the process starts)."""
+    _core._enable_debug()
+
+
+def disable() -> None:
+    """Turn debug mode off: nothing more is recorded or reported."""
+    _core._disable_debug()
+
+
+def is_enabled() -> bool:
+    """Whether debug mode is on."""
+    return _core._debug_enabled()
+
+
+def allow(first: Any, second: Any) -> None:
+    """Declare that taking ``second`` while holding ``first`` is safe even where the reverse
+    order also occurs, because the program keeps the two from running at once some other way
+    (for example two phases separated by an ``Event`` or a ``Barrier``): the order
+    ``first -> second`` is not recorded from then on. Each is a threadkit ``Lock``/``RLock``
+    (standing for its class: every lock created on the same line, or with the same name) or a
+    lock name (``str``)."""
+    _core._allow(first, second)
+
+
+def reset_lock_order() -> None:
+    """Forget every lock order recorded and every cycle reported (for tests)."""
+    _core.reset_lock_order()
 
 
 def _build_report(data: dict[str, Any], frames: dict[int, FrameType]) -> DeadlockReport:

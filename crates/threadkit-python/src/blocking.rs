@@ -18,10 +18,11 @@ use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt};
-use threadkit::debug::DeadlockReport;
+use threadkit::debug::{AllAsleepReport, DeadlockReport, PotentialDeadlockReport};
+use threadkit::raw::LockOrderExt;
 use threadkit::{get_ident, Deadline, Interrupt, Interrupted};
 
-use crate::debug::on_deadlock;
+use crate::debug::{on_all_asleep, on_deadlock, on_potential_deadlock};
 
 /// How often a blocked main thread checks for signals.
 pub const SIGNAL_SLICE: Duration = Duration::from_millis(20);
@@ -82,6 +83,33 @@ impl Interrupt for PyInterrupt {
             self.error = Some(e);
             Interrupted
         })
+    }
+
+    fn on_potential_deadlock(
+        &mut self,
+        report: &PotentialDeadlockReport,
+    ) -> Result<(), Interrupted> {
+        on_potential_deadlock(report).map_err(|e| {
+            self.error = Some(e);
+            Interrupted
+        })
+    }
+
+    fn on_all_asleep(&mut self, report: &AllAsleepReport) {
+        on_all_asleep(report);
+    }
+}
+
+/// Debug mode's lock-order check before `acquire()` tries its fast path, attached.
+#[cold]
+pub fn check_order(_py: Python<'_>, lock: &dyn LockOrderExt) -> PyResult<()> {
+    let mut interrupt = PyInterrupt {
+        signals: false,
+        error: None,
+    };
+    match lock.check_order(&mut interrupt) {
+        Ok(()) => Ok(()),
+        Err(Interrupted) => Err(interrupt.error.take().unwrap_or_else(unreachable_interrupt)),
     }
 }
 

@@ -26,8 +26,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use threadkit::debug::{
-    self, ContentionRow, CycleThread, DeadlockAction, DeadlockReport, Label, ThreadSnapshot,
-    WaitKind, WaitSnapshot,
+    self, AllAsleepReport, Captured, ContentionRow, CycleThread, DeadlockAction, DeadlockReport,
+    Label, PotentialDeadlockReport, Stack, StackFrame, ThreadSnapshot, WaitKind, WaitSnapshot,
 };
 
 /// Acts on `report` in Python (see the module documentation). `Err` is the exception that ends
@@ -69,6 +69,195 @@ fn deliver(py: Python<'_>, report: &DeadlockReport) -> PyResult<Option<PyErr>> {
 }
 
 /// `DeadlockError(core's text)`, when the Python report could not be built.
+/// A lock-order cycle found by an `acquire()` from Python (debug mode): like [`on_deadlock`],
+/// through `threadkit.debug._potential_deadlock_found` and the same hook.
+pub fn on_potential_deadlock(report: &PotentialDeadlockReport) -> Result<(), PyErr> {
+    Python::attach(|py| {
+        let delivered = (|| -> PyResult<Option<PyErr>> {
+            let module = py.import("threadkit.debug")?;
+            let found = module
+                .getattr("_potential_deadlock_found")?
+                .call1((order_data(py, report)?,))?;
+            if report.raises() {
+                return Ok(Some(PyErr::from_value(found)));
+            }
+            call_hook(py, &module, found)
+        })();
+        match delivered {
+            Ok(None) => Ok(()),
+            Ok(Some(err)) => Err(err),
+            Err(e) if !e.is_instance_of::<PyException>(py) => Err(e),
+            Err(e) => {
+                e.write_unraisable(py, None);
+                if report.raises() {
+                    Err(PyRuntimeError::new_err(report.to_string()))
+                } else {
+                    debug::reset_potential_deadlock_hook();
+                    debug::default_on_potential_deadlock(report).ok();
+                    Ok(())
+                }
+            }
+        }
+    })
+}
+
+/// Every thread asleep (debug mode), delivered to this waiting thread: the Python report goes
+/// to the hook; the wait goes on whatever happens.
+pub fn on_all_asleep(report: &AllAsleepReport) {
+    if debug::deadlock_action() == DeadlockAction::Ignore {
+        return;
+    }
+    Python::attach(|py| {
+        let delivered = (|| -> PyResult<Option<PyErr>> {
+            let module = py.import("threadkit.debug")?;
+            let found = module
+                .getattr("_all_asleep_found")?
+                .call1((report.to_string(),))?;
+            call_hook(py, &module, found)
+        })();
+        if let Err(e) | Ok(Some(e)) = delivered {
+            e.write_unraisable(py, None);
+        }
+    })
+}
+
+/// Calls `threadkit.debug._current_hook()(found)`: an `Exception` from it is printed as
+/// unraisable, a `BaseException` returned to end the wait.
+fn call_hook(
+    py: Python<'_>,
+    module: &Bound<'_, PyModule>,
+    found: Bound<'_, PyAny>,
+) -> PyResult<Option<PyErr>> {
+    let hook = module.getattr("_current_hook")?.call0()?;
+    if let Err(e) = hook.call1((found,)) {
+        if !e.is_instance_of::<PyException>(py) {
+            return Ok(Some(e));
+        }
+        e.write_unraisable(py, Some(&hook));
+    }
+    Ok(None)
+}
+
+fn stack_data<'py>(py: Python<'py>, stack: Option<&Stack>) -> PyResult<Bound<'py, PyAny>> {
+    let Some(stack) = stack else {
+        return Ok(py.None().into_bound(py));
+    };
+    let frames = PyList::empty(py);
+    for f in stack.frames() {
+        let d = PyDict::new(py);
+        d.set_item("file", &*f.file)?;
+        d.set_item("line", f.line)?;
+        d.set_item("function", &*f.function)?;
+        frames.append(d)?;
+    }
+    Ok(frames.into_any())
+}
+
+fn order_data<'py>(
+    py: Python<'py>,
+    report: &PotentialDeadlockReport,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let edges = PyList::empty(py);
+    for e in report.edges() {
+        let ed = PyDict::new(py);
+        ed.set_item("thread", e.thread)?;
+        ed.set_item("thread_name", e.thread_name.as_deref())?;
+        let held = PyDict::new(py);
+        label_into(&held, e.held_kind, &e.held)?;
+        ed.set_item("held", held)?;
+        let acquired = PyDict::new(py);
+        label_into(&acquired, e.acquired_kind, &e.acquired)?;
+        ed.set_item("acquired", acquired)?;
+        ed.set_item("held_stack", stack_data(py, e.held_stack.as_ref())?)?;
+        ed.set_item("acquired_stack", stack_data(py, e.acquired_stack.as_ref())?)?;
+        edges.append(ed)?;
+    }
+    d.set_item("edges", edges)?;
+    d.set_item("scenario", report.scenario())?;
+    d.set_item("raises", report.raises())?;
+    d.set_item("text", report.to_string())?;
+    Ok(d)
+}
+
+/// Debug mode's stack capture: the Python stack and `threading.current_thread().name`, from
+/// `threadkit.debug._capture` (the thread is a Python thread inside an `acquire()`).
+fn capture_python() -> Option<Captured> {
+    if threadkit::raw::is_shutting_down() {
+        return None;
+    }
+    Python::attach(|py| {
+        let got = (|| -> PyResult<Captured> {
+            let (name, frames): (Option<String>, Vec<(String, u32, String)>) = py
+                .import("threadkit.debug")?
+                .getattr("_capture")?
+                .call0()?
+                .extract()?;
+            Ok(Captured {
+                thread_name: name,
+                stack: Stack::new(
+                    frames
+                        .into_iter()
+                        .map(|(file, line, function)| StackFrame::new(file, line, function))
+                        .collect(),
+                ),
+            })
+        })();
+        got.ok()
+    })
+}
+
+/// `threadkit.debug.enable()`.
+#[pyfunction]
+pub fn _enable_debug(py: Python<'_>) {
+    py.detach(debug::enable);
+}
+
+/// `threadkit.debug.disable()`.
+#[pyfunction]
+pub fn _disable_debug() {
+    debug::disable();
+}
+
+/// `threadkit.debug.is_enabled()`.
+#[pyfunction]
+pub fn _debug_enabled() -> bool {
+    debug::is_enabled()
+}
+
+/// `threadkit.debug.allow(first, second)` with two labels or names.
+#[pyfunction]
+pub fn _allow(first: &Bound<'_, PyAny>, second: &Bound<'_, PyAny>) -> PyResult<()> {
+    let (a, b) = (class_label(first)?, class_label(second)?);
+    debug::allow(&a, &b);
+    Ok(())
+}
+
+fn class_label(obj: &Bound<'_, PyAny>) -> PyResult<Label> {
+    if let Ok(name) = obj.extract::<String>() {
+        return Ok(Label::new(
+            Some(name.into()),
+            debug::Site::intern("<name>", 0),
+        ));
+    }
+    if let Ok(lock) = obj.cast::<crate::lock::PyLock>() {
+        return Ok(lock.get().inner.label().clone());
+    }
+    if let Ok(rlock) = obj.cast::<crate::rlock::PyRLock>() {
+        return Ok(rlock.get().inner.label().clone());
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "allow() takes threadkit Locks, RLocks or lock names (str), not '{}'",
+        obj.get_type().name()?
+    )))
+}
+
+/// `threadkit.debug.reset_lock_order()`: forget recorded orders (for tests).
+#[pyfunction]
+pub fn reset_lock_order() {
+    debug::reset_lock_order();
+}
+
 fn fallback_error(py: Python<'_>, report: &DeadlockReport) -> PyErr {
     let text = report.to_string();
     let made = py
@@ -235,5 +424,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reset_contention, m)?)?;
     m.add_function(wrap_pyfunction!(set_deadlock_action, m)?)?;
     m.add_function(wrap_pyfunction!(get_deadlock_action, m)?)?;
+    m.add_function(wrap_pyfunction!(_enable_debug, m)?)?;
+    m.add_function(wrap_pyfunction!(_disable_debug, m)?)?;
+    m.add_function(wrap_pyfunction!(_debug_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_allow, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_lock_order, m)?)?;
+    debug::set_stack_capture(Some(capture_python));
     Ok(())
 }

@@ -7,7 +7,9 @@ use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 use threadkit::debug::Label;
 use threadkit::{Deadline, Interrupt, Interrupted};
 
-use crate::blocking::{block, lock_deadline, LockBlocking, LockTimeout};
+use threadkit::raw::LockOrderExt;
+
+use crate::blocking::{block, check_order, lock_deadline, LockBlocking, LockTimeout};
 use crate::site::{self, PyLabel};
 
 /// A primitive lock, as `threading.Lock`: not reentrant, released by any thread.
@@ -29,12 +31,13 @@ impl PyLock {
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let (mut name, mut given) = (None, None);
+        let (mut name, mut given, mut checked) = (None, None, true);
         if let Some(kwargs) = kwargs.filter(|k| !k.is_empty()) {
             for (key, value) in kwargs.iter() {
                 match key.cast::<PyString>().ok().and_then(|k| k.to_str().ok()) {
                     Some("name") => name = Some(value),
                     Some("_label") => given = Some(value),
+                    Some("order_checked") => checked = value.is_truthy()?,
                     _ => return Err(PyTypeError::new_err("Lock() takes no keyword arguments")),
                 }
             }
@@ -46,8 +49,14 @@ impl PyLock {
             )));
         }
         let name = site::name_arg("Lock", name.as_ref())?;
+        let inner =
+            threadkit::Lock::new().with_label(site::label(args.py(), name, given.as_ref())?);
         Ok(PyLock {
-            inner: threadkit::Lock::new().with_label(site::label(args.py(), name, given.as_ref())?),
+            inner: if checked {
+                inner
+            } else {
+                inner.order_unchecked()
+            },
         })
     }
 }
@@ -57,7 +66,7 @@ impl PyLock {
     /// A new unlocked lock, named `name` if given, labelled with the caller's line. Other
     /// arguments are `TypeError`, with CPython 3.13's messages.
     #[new]
-    #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None)")]
+    #[pyo3(signature = (*args, **kwargs), text_signature = "(*, name=None, order_checked=True)")]
     // No `py` parameter: PyO3 hands a bare `(*args, **kwargs)` signature the tuple and dict as
     // they are, where any other parameter costs an argument-parsing pass (a tenth of `Lock()`).
     fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
@@ -199,8 +208,9 @@ pub(crate) fn repr_lock(
 }
 
 /// A lock of the core crate, as `acquire_like` drives it.
-pub(crate) trait CoreLock: Sync {
+pub(crate) trait CoreLock: Sync + LockOrderExt {
     fn try_acquire(&self) -> bool;
+    fn is_order_checked(&self) -> bool;
     fn acquire_interruptible(
         &self,
         deadline: Deadline,
@@ -212,6 +222,10 @@ impl CoreLock for threadkit::Lock {
     #[inline]
     fn try_acquire(&self) -> bool {
         threadkit::Lock::try_acquire(self)
+    }
+    #[inline]
+    fn is_order_checked(&self) -> bool {
+        threadkit::Lock::is_order_checked(self)
     }
     fn acquire_interruptible(
         &self,
@@ -226,6 +240,10 @@ impl CoreLock for threadkit::RLock {
     #[inline]
     fn try_acquire(&self) -> bool {
         threadkit::RLock::try_acquire(self)
+    }
+    #[inline]
+    fn is_order_checked(&self) -> bool {
+        threadkit::RLock::is_order_checked(self)
     }
     fn acquire_interruptible(
         &self,
@@ -245,8 +263,14 @@ pub(crate) fn acquire_like(
     timeout: LockTimeout,
     lock: &impl CoreLock,
 ) -> PyResult<bool> {
-    if blocking.0 && timeout.0 == -1.0 && lock.try_acquire() {
-        return Ok(true);
+    if blocking.0 && timeout.0 == -1.0 {
+        if lock.is_order_checked() {
+            // Debug mode, while attached: the Python stack is at hand.
+            check_order(py, lock)?;
+        }
+        if lock.try_acquire() {
+            return Ok(true);
+        }
     }
     let deadline = lock_deadline(blocking.0, timeout.0)?;
     if lock.try_acquire() {

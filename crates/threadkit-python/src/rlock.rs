@@ -24,17 +24,29 @@ impl PyRLock {
     /// A new unlocked RLock, named `name` if given (a `str` or None), labelled with the
     /// caller's line. Other arguments are ignored, as CPython's `_thread.RLock` ignores them.
     #[new]
-    #[pyo3(signature = (*_args, **kwargs), text_signature = "(*, name=None)")]
+    #[pyo3(signature = (*_args, **kwargs), text_signature = "(*, name=None, order_checked=True)")]
     // No `py` parameter: see `PyLock::new` (a bare `(*args, **kwargs)` is not parsed).
     fn new(_args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let py = _args.py();
-        let (name, given) = match kwargs {
-            Some(k) if !k.is_empty() => (k.get_item("name")?, k.get_item("_label")?),
-            _ => (None, None),
+        let (name, given, checked) = match kwargs {
+            Some(k) if !k.is_empty() => (
+                k.get_item("name")?,
+                k.get_item("_label")?,
+                match k.get_item("order_checked")? {
+                    Some(v) => v.is_truthy()?,
+                    None => true,
+                },
+            ),
+            _ => (None, None, true),
         };
         let name = site::name_arg("RLock", name.as_ref())?;
+        let inner = threadkit::RLock::new().with_label(site::label(py, name, given.as_ref())?);
         Ok(PyRLock {
-            inner: threadkit::RLock::new().with_label(site::label(py, name, given.as_ref())?),
+            inner: if checked {
+                inner
+            } else {
+                inner.order_unchecked()
+            },
         })
     }
 

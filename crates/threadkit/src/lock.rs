@@ -587,6 +587,43 @@ impl Lock {
     }
 }
 
+/// Debug mode's lock-order check as a step of its own, for callers that try the fast path
+/// themselves before a blocking acquisition without a timeout (the Python bindings). The
+/// crate's own blocking acquisitions make it for themselves.
+///
+/// ```
+/// use threadkit::raw::LockOrderExt;
+/// use threadkit::{Lock, NoInterrupt};
+/// let lock = Lock::new();
+/// lock.check_order(&mut NoInterrupt).unwrap(); // nothing held: nothing to check
+/// assert!(lock.try_acquire());
+/// ```
+pub trait LockOrderExt {
+    /// Records the edges from the locks this thread holds to this one and acts on a cycle
+    /// (`Err`: the acquisition must give up). Does nothing for an unchecked lock, or an
+    /// [`RLock`] this thread owns (re-entry).
+    fn check_order(&self, interrupt: &mut dyn Interrupt) -> Result<(), Interrupted>;
+}
+
+impl LockOrderExt for Lock {
+    fn check_order(&self, interrupt: &mut dyn Interrupt) -> Result<(), Interrupted> {
+        if self.is_order_checked() {
+            Lock::check_order(self, interrupt, AcquireFor::Lock)?;
+        }
+        Ok(())
+    }
+}
+
+impl LockOrderExt for RLock {
+    fn check_order(&self, interrupt: &mut dyn Interrupt) -> Result<(), Interrupted> {
+        if self.is_order_checked() && !self.is_owned() {
+            self.inner_lock()
+                .check_order(interrupt, AcquireFor::RLock(self))?;
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Lock {
     fn drop(&mut self) {
         // A lock freed while held stops counting as held by its taker (debug mode).

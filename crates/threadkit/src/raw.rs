@@ -13,10 +13,12 @@
 //! | [`FutureExt`] | link a Python pool's future to the pool's workers (deadlock detection), give it a Python site |
 //! | [`reinit_after_fork`] | reset the thread registry in a child process (`os.register_at_fork`) |
 //! | [`begin_shutdown`], [`is_shutting_down`] | the interpreter-exit flag that pools check |
+//! | [`LockOrderExt`] | debug mode's lock-order check before a Python `acquire()` tries its fast path (attached, so the Python stack is cheap to take) |
 
 pub use crate::barrier::{Arrival, BarrierExt};
 pub use crate::condition::{WaitQueue, WaitTicket};
 pub use crate::futures::{FutureExt, Pop, WorkQueue};
+pub use crate::lock::LockOrderExt;
 pub use crate::thread::{reinit_after_fork, ThreadExt};
 
 /// Called by the Python bindings (`crates/threadkit-python`) to mark the process as shutting

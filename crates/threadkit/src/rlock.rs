@@ -118,6 +118,10 @@ impl RLock {
         self.lock.label()
     }
 
+    pub(crate) fn inner_lock(&self) -> &Lock {
+        &self.lock
+    }
+
     /// Whether debug mode checks this lock's order (see [`Lock::is_order_checked`]).
     ///
     /// ```
