@@ -8,6 +8,7 @@ times on a shared machine are noisy; the ratios are what to read.
     python bench/bench.py                 # every case, the full number of repetitions
     python bench/bench.py --quick         # fewer repetitions (make demo)
     python bench/bench.py --write bench/results.md --chart bench/results.png
+    python bench/bench.py --debug         # what debug mode adds to an acquire+release
 """
 
 from __future__ import annotations
@@ -266,6 +267,76 @@ def bench_case(case: Case, repeats: int, scale: float) -> tuple[float, float]:
     return statistics.median(times[STD.name]), statistics.median(times[TK.name])
 
 
+# -- Debug mode's cost -------------------------------------------------------------------------
+# Debug mode (lock-order checking) is process-wide, but only locks created while it is on are
+# checked: an unchecked and a checked threadkit lock are measured side by side, interleaved, in
+# one process with the mode on, next to the standard library's (never checked).
+
+DEBUG_TARGET_NS = 25.0
+
+
+def _debug_pair(make_lock: Callable[[], object]) -> Callable[[int], None]:
+    lock = make_lock()
+    acquire, release = lock.acquire, lock.release
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            acquire()
+            release()
+
+    return run
+
+
+def _debug_nested(make_lock: Callable[[], object]) -> Callable[[int], None]:
+    outer, inner = make_lock(), make_lock()
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            with outer:
+                with inner:
+                    pass
+
+    return run
+
+
+def debug_main(repeats: int, scale: float) -> int:
+    import threadkit.debug as tk_debug
+
+    cases = [
+        ("Lock acquire+release", _debug_pair, "Lock", 1, 200_000),
+        ("RLock acquire+release", _debug_pair, "RLock", 1, 200_000),
+        ("`with` two nested Locks", _debug_nested, "Lock", 2, 100_000),
+    ]
+    print(f"debug mode's cost, Python {platform.python_version()}, {repeats} interleaved "
+          "repetitions, median time per operation")
+    print()
+    print("| case | stdlib | threadkit, debug off | threadkit, debug on | added per acquire+release "
+          "| target | stdlib / debug on |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, make, kind, pairs, ops in cases:
+        n = max(1, int(ops * scale))
+        tk_debug.disable()
+        std_run = make(getattr(std_threading, kind))
+        off_run = make(getattr(tk_threading, kind))
+        tk_debug.enable()
+        on_run = make(getattr(tk_threading, kind))
+        runs = [("std", std_run), ("off", off_run), ("on", on_run)]
+        for _, run in runs:
+            run(max(1, n // 10))
+        times: dict[str, list[float]] = {k: [] for k, _ in runs}
+        for rep in range(repeats):
+            for key, run in (runs if rep % 2 == 0 else runs[::-1]):
+                times[key].append(measure(run, n))
+        std_t, off_t, on_t = (statistics.median(times[k]) for k in ("std", "off", "on"))
+        added_ns = (on_t - off_t) / pairs * 1e9
+        mark = "met" if added_ns <= DEBUG_TARGET_NS else "MISSED"
+        print(f"| {name} | {fmt_time(std_t)} | {fmt_time(off_t)} | {fmt_time(on_t)} "
+              f"| {added_ns:+.1f} ns | <= +{DEBUG_TARGET_NS:g} ns, {mark} | {std_t / on_t:.2f}x |",
+              flush=True)
+    tk_debug.disable()
+    return 0
+
+
 def fmt_time(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
@@ -283,9 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chart", default=None, help="draw the ratios to this PNG (matplotlib)")
     parser.add_argument("--readme", default=None,
                         help="replace the table between the bench-table markers of this file")
+    parser.add_argument("--debug", action="store_true",
+                        help="measure what debug mode (lock-order checking) adds instead")
     args = parser.parse_args(argv)
     repeats = args.repeats or (7 if args.quick else 11)
     scale = 0.3 if args.quick else 1.0
+    if args.debug:
+        return debug_main(repeats, scale)
 
     rows = []
     header = "| case | stdlib | threadkit | ratio | target | |"

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 
-# -- Strict deadlock mode for the whole suite (ARCHITECTURE.md rule 10) -----------------------
+# -- Strict deadlock mode and debug mode for the whole suite (ARCHITECTURE.md rule 10) --------
 # A false deadlock report is worse than none, so every pytest run (`make test`: the tests, the
 # CPython lock_tests classes, the examples, the stress tests) runs with the action `raise` and
 # fails on any deadlock found: the test during which it was found fails, and so does the
@@ -31,7 +31,7 @@ def _recording(found):
 
     def _deadlock_found(data):
         result = found(data)
-        if isinstance(result, threadkit.DeadlockError):
+        if isinstance(result, (threadkit.DeadlockError, threadkit.PotentialDeadlockError)):
             _record_deadlock(result)
         return result
 
@@ -44,6 +44,12 @@ def pytest_sessionstart(session):
     import threadkit.debug
 
     threadkit.debug._deadlock_found = _recording(threadkit.debug._deadlock_found)
+    threadkit.debug._potential_deadlock_found = _recording(
+        threadkit.debug._potential_deadlock_found)
+    # Debug mode too (lock-order checking, the all-asleep watchdog), for the locks the tests
+    # create from here on; a potential deadlock raises and fails its test like a deadlock.
+    # Not exported to child processes: tests of the report mode set up their own.
+    threadkit.debug.enable()
     threadkit.deadlock_hook = _record_deadlock
     threadkit.set_deadlock_action(STRICT_ACTION)
     os.environ["THREADKIT_DEADLOCK"] = STRICT_ACTION

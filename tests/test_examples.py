@@ -1,5 +1,6 @@
 """Runs every program in examples/ (the seed scenarios) and checks what it prints."""
 
+import os
 import pathlib
 import re
 import subprocess
@@ -12,9 +13,17 @@ from _helpers_debug import NAMES
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
+# The examples that make (potential) deadlocks on purpose run as they are; every other one runs
+# in debug mode too, which must find nothing in them.
+ON_PURPOSE = {"deadlock.py", "lock_order.py"}
+
+
 def run_example(name, timeout=60):
+    env = dict(os.environ)
+    if name not in ON_PURPOSE:
+        env["THREADKIT_DEBUG"] = "1"
     r = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, env=env)
     assert "Fatal Python error" not in r.stderr, r.stderr
     assert r.returncode == 0, r.stderr
     assert r.stderr == "", r.stderr
@@ -141,7 +150,21 @@ def check_unchanged_program(lines):
     assert lines[1:] in UNCHANGED_PROGRAM_TYPES.values(), lines
 
 
+def check_lock_order(lines):
+    text = "\n".join(lines)
+    assert lines[0] == ("Potential deadlock (lock order inversion): 2 locks taken in a cycle "
+                        "of orders."), text
+    assert "'write_log' took Lock 'inventory' while holding Lock 'log'" in text
+    assert "'restock' took Lock 'log' while holding Lock 'inventory'" in text
+    assert len(re.findall(r'File ".*lock_order\.py", line \d+, in (restock|write_log)$', text,
+                          re.M)) == 4, text
+    assert "    'restock'    acquire Lock 'inventory', then Lock 'log'" in lines
+    assert "    'write_log'  acquire Lock 'log', then Lock 'inventory'" in lines
+    assert lines[-1] == "finished without hanging, and the inversion is reported above"
+
+
 CHECKS = {
+    "lock_order.py": check_lock_order,
     "threads_with_arguments.py": check_threads_with_arguments,
     "counter.py": check_counter,
     "worker_pool.py": check_worker_pool,

@@ -106,7 +106,7 @@ def test_lock_takes_no_arguments(call):
     if sys.version_info >= (3, 13):
         assert message == std_message.replace("lock", "Lock")
     assert isinstance(tk.Lock(), tk.Lock)
-    assert str(inspect.signature(tk.Lock)) == "(*, name=None)"
+    assert str(inspect.signature(tk.Lock)) == "(*, name=None, order_checked=True)"
 
 
 def test_lock_cannot_be_subclassed():

@@ -350,3 +350,72 @@ def test_runner_module_is_importable_without_running():
 
     mod = importlib.import_module("threadkit.__main__")
     assert mod.main is _runner.main and not threadkit.installed()
+
+
+INVERSION = """\
+import threading
+a = threading.Lock()
+b = threading.Lock()
+with a:
+    with b:
+        pass
+with b:
+    with a:
+        pass
+print("ran")
+"""
+
+
+def test_debug_option_reports_lock_order_inversions(tmp_path):
+    (tmp_path / "prog.py").write_text(INVERSION)
+    plain = runner("prog.py", cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stdout == "ran\n" and plain.stderr == ""
+    r = runner("--debug", "prog.py", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == "ran\n", r.stderr
+    assert "Potential deadlock (lock order inversion)" in r.stderr
+    assert re.search(r"acquire Lock created at .*prog\.py:3, then Lock created at .*prog\.py:2",
+                     r.stderr), r.stderr
+    # One thread, both orders: its second hold of `b` was not its first, so that stack is the
+    # one left out (stacks are taken on a thread's first acquisition of a class).
+    assert r.stderr.count('prog.py", line') == 3, r.stderr
+    assert r.stderr.count("(earlier in this thread;") == 1, r.stderr
+
+
+def test_debug_option_reaches_child_processes(tmp_path):
+    (tmp_path / "prog.py").write_text(
+        "import os, subprocess, sys\n"
+        "print(os.environ.get('THREADKIT_DEBUG'))\n"
+        "subprocess.run([sys.executable, '-c', 'import threadkit; print(threadkit.debug.is_enabled())'])\n")
+    r = runner("--debug", "prog.py", cwd=tmp_path)
+    assert r.stdout == "1\nTrue\n", r.stderr
+
+
+def test_deadlock_option_sets_the_action(tmp_path):
+    (tmp_path / "prog.py").write_text(
+        "import threadkit\nprint(threadkit.get_deadlock_action())\n")
+    assert runner("--deadlock", "raise", "prog.py", cwd=tmp_path).stdout == "raise\n"
+    assert runner("prog.py", cwd=tmp_path).stdout == "report\n"
+
+
+def test_contention_option_prints_the_table_at_exit(tmp_path):
+    (tmp_path / "prog.py").write_text(
+        "import threading\n"
+        "lock = threading.Lock()\n"
+        "held = threading.Event()\n"
+        "def holder():\n"
+        "    with lock:\n"
+        "        held.set()\n"
+        "        while not lock_waited():\n"
+        "            pass\n"
+        "def lock_waited():\n"
+        "    import threadkit\n"
+        "    return any(r.waiters for r in threadkit.contention(top=None))\n"
+        "t = threading.Thread(target=holder)\n"
+        "t.start()\n"
+        "held.wait()\n"
+        "with lock:\n"
+        "    pass\n"
+        "t.join()\n")
+    r = runner("--contention", "prog.py", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "prog.py:2" in r.stderr, r.stderr

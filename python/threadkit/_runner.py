@@ -54,7 +54,12 @@ DIAGNOSTICS = {
         "",
         "print the table of contended locks, queues... on stderr at exit",
     ),
-    "--debug": ("debug.enable", "", "lock-order debug mode: report lock-order inversions"),
+    "--debug": (
+        "debug.enable",
+        "",
+        "debug mode: report lock-order inversions (potential deadlocks) and a process whose "
+        "every thread is asleep (child processes too, through THREADKIT_DEBUG)",
+    ),
 }
 
 DEADLOCK_ACTIONS = ("report", "raise", "ignore")
@@ -260,6 +265,8 @@ def _check_available(opts):
 def _apply_diagnostics(opts):
     if opts.debug:
         _diagnostic_function("--debug")()
+        if opts.subprocesses:
+            os.environ["THREADKIT_DEBUG"] = "1"
     if opts.deadlock is not None:
         _diagnostic_function("--deadlock")(opts.deadlock)
         if opts.subprocesses:

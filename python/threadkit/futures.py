@@ -120,7 +120,9 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
         """The condition the standard library's ``wait``/``as_completed`` lock."""
         condition = self._get_condition()
         if condition is None:
-            lock = _threading.RLock()
+            # Not order-checked in debug mode: _AcquireFutures takes many futures' locks in
+            # the order of their ids, an order lock classes (by creation line) cannot see.
+            lock = _threading.RLock(order_checked=False)
             condition = self._set_condition(_threading.Condition(lock), lock)
         return condition
 
@@ -249,8 +251,18 @@ class _AcquireFutures:
         self.futures = sorted(futures, key=id)
 
     def __enter__(self):
-        for future in self.futures:
-            future._condition.acquire()
+        taken = []
+        try:
+            for future in self.futures:
+                condition = future._condition
+                condition.acquire()
+                taken.append(condition)
+        except BaseException:
+            # Nothing left locked (an acquire interrupted by Ctrl-C, say): the standard
+            # library's leaves the ones taken so far held.
+            for condition in reversed(taken):
+                condition.release()
+            raise
 
     def __exit__(self, *args):
         for future in self.futures:
