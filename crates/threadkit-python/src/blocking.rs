@@ -101,8 +101,8 @@ impl Interrupt for PyInterrupt {
 }
 
 /// Debug mode's lock-order check before `acquire()` tries its fast path, attached.
-#[cold]
-pub fn check_order(_py: Python<'_>, lock: &dyn LockOrderExt) -> PyResult<()> {
+#[inline]
+pub fn check_order<L: LockOrderExt + ?Sized>(_py: Python<'_>, lock: &L) -> PyResult<()> {
     let mut interrupt = PyInterrupt {
         signals: false,
         error: None,

@@ -219,8 +219,8 @@ impl Lock {
     }
 
     #[cold]
-    fn order_released(&self, owner: u64) {
-        if owner == get_ident() {
+    fn order_released(&self, owner: u64, mine: bool) {
+        if mine {
             crate::debug::order_released(self.addr());
         } else {
             forget_held(owner, self.addr());
@@ -313,7 +313,7 @@ impl Lock {
         interrupt: &mut dyn Interrupt,
         what: AcquireFor<'_>,
     ) -> Result<bool, Interrupted> {
-        if self.tag.order.is_checked() && deadline.is_never() {
+        if self.tag.order.is_checked() && deadline.is_never() && crate::debug::holds_any() {
             self.check_order(interrupt, what)?;
         }
         if self.try_acquire() {
@@ -448,11 +448,12 @@ impl Lock {
             return Err(ReleaseError::Unlocked);
         }
         let owner = self.owner.load(Ordering::Relaxed);
-        if owner != get_ident() {
+        let mine = owner == get_ident();
+        if !mine {
             self.note_hand_off();
         }
         if self.tag.order.is_checked() {
-            self.order_released(owner);
+            self.order_released(owner, mine);
         }
         self.let_go()
     }
@@ -606,8 +607,9 @@ pub trait LockOrderExt {
 }
 
 impl LockOrderExt for Lock {
+    #[inline]
     fn check_order(&self, interrupt: &mut dyn Interrupt) -> Result<(), Interrupted> {
-        if self.is_order_checked() {
+        if self.is_order_checked() && crate::debug::holds_any() {
             Lock::check_order(self, interrupt, AcquireFor::Lock)?;
         }
         Ok(())
@@ -615,8 +617,9 @@ impl LockOrderExt for Lock {
 }
 
 impl LockOrderExt for RLock {
+    #[inline]
     fn check_order(&self, interrupt: &mut dyn Interrupt) -> Result<(), Interrupted> {
-        if self.is_order_checked() && !self.is_owned() {
+        if self.is_order_checked() && crate::debug::holds_any() && !self.is_owned() {
             self.inner_lock()
                 .check_order(interrupt, AcquireFor::RLock(self))?;
         }

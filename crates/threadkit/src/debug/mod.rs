@@ -112,7 +112,7 @@ pub use snapshot::{snapshot, HeldSnapshot, Snapshot, ThreadSnapshot, WaitSnapsho
 pub(crate) use asleep::take_all_asleep;
 pub(crate) use label::Tag;
 pub(crate) use order::{
-    acquired as order_acquired, before_blocking, forget_held, released as order_released,
+    acquired as order_acquired, before_blocking, forget_held, holds_any, released as order_released,
 };
 pub(crate) use slot::{wait_while_watched, HeldBy, ReportOnly, WaitOn, Waitable, Waiting};
 

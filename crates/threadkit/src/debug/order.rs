@@ -283,7 +283,16 @@ impl OrderClass {
     }
 
     /// The class id, looked up the first time; `UNCHECKED` when debug mode is off.
+    #[inline]
     fn resolve(&self, label: &Label, kind: WaitKind) -> u32 {
+        match self.0.load(Ordering::Relaxed) {
+            PENDING => self.look_up(label, kind),
+            id => id,
+        }
+    }
+
+    #[cold]
+    fn look_up(&self, label: &Label, kind: WaitKind) -> u32 {
         match self.0.load(Ordering::Relaxed) {
             UNCHECKED => UNCHECKED,
             PENDING => {
@@ -483,18 +492,15 @@ pub fn set_stack_capture(capture: Option<fn() -> Option<Captured>>) {
 
 fn capture() -> (Option<String>, Option<Stack>) {
     let hook = *CAPTURE.read();
-    let captured = IN_HOOK.with(|h| {
-        h.set(true);
-        let c = match hook {
-            Some(hook) => hook(),
-            None => Some(Captured {
-                thread_name: current_name(),
-                stack: Stack::capture_rust(),
-            }),
-        };
-        h.set(false);
-        c
-    });
+    set_in_hook(true);
+    let captured = match hook {
+        Some(hook) => hook(),
+        None => Some(Captured {
+            thread_name: current_name(),
+            stack: Stack::capture_rust(),
+        }),
+    };
+    set_in_hook(false);
     match captured {
         Some(c) => (c.thread_name.or_else(current_name), Some(c.stack)),
         None => (current_name(), None),
@@ -518,22 +524,104 @@ struct Held {
     stack: Option<Stack>,
 }
 
-#[derive(Default)]
 struct PerThread {
     held: Vec<Held>,
-    /// Classes this thread has taken (their first acquisition captured a stack).
-    seen: IdSet<u32>,
+    /// Classes this thread has taken (their first acquisition captured a stack): a bit per
+    /// class for the first [`SEEN_BITS`] ids, a set beyond.
+    seen_bits: Vec<u64>,
+    seen_more: Option<IdSet<u32>>,
+    /// A hook of this module runs on this thread: locks it takes are not checked.
+    in_hook: bool,
     /// Edges this thread knows the graph has.
-    known: IdSet<u64>,
+    known: Option<IdSet<u64>>,
     epoch: u64,
     /// A stack the edge check just captured, for the acquisition that follows.
-    last: Option<(usize, Option<String>, Option<Stack>)>,
+    last_lock: usize,
+    last_stack: Option<Stack>,
+}
+
+const SEEN_BITS: u32 = 1 << 16;
+
+impl PerThread {
+    #[inline]
+    fn knows(&self, edge: u64) -> bool {
+        self.known.as_ref().is_some_and(|k| k.contains(&edge))
+    }
+
+    #[inline]
+    fn push(&mut self, held: Held) {
+        self.held.push(held);
+    }
+
+    /// `lock` is no longer held (the last entry for it, usually the top).
+    #[inline]
+    fn remove_lock(&mut self, lock: usize) {
+        if self.held.last().is_some_and(|h| h.lock == lock) {
+            self.held.pop();
+        } else if let Some(i) = self.held.iter().rposition(|h| h.lock == lock) {
+            self.held.remove(i);
+        }
+    }
+
+    /// Marks `class` seen; whether it was not before.
+    #[inline]
+    fn first_sight(&mut self, class: u32) -> bool {
+        let n = class & !NAMED;
+        if n < SEEN_BITS {
+            let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+            if word >= self.seen_bits.len() {
+                self.seen_bits.resize(word + 1, 0);
+            }
+            let first = self.seen_bits[word] & bit == 0;
+            self.seen_bits[word] |= bit;
+            first
+        } else {
+            self.seen_more
+                .get_or_insert_with(IdSet::default)
+                .insert(class)
+        }
+    }
+}
+
+/// This thread's state, behind one thread-local (in a shared library every thread-local
+/// access is a call).
+struct Mine {
+    /// How many checked locks this thread holds: a blocking acquisition with none held has no
+    /// order to record and skips everything else.
+    held: Cell<usize>,
+    state: RefCell<PerThread>,
 }
 
 std::thread_local! {
-    static MINE: RefCell<PerThread> = RefCell::new(PerThread::default());
-    /// Set while a capture hook or report hook runs: locks it takes are not checked.
-    static IN_HOOK: Cell<bool> = const { Cell::new(false) };
+    static MINE: Mine = const {
+        Mine {
+            held: Cell::new(0),
+            state: RefCell::new(PerThread {
+                held: Vec::new(),
+                seen_bits: Vec::new(),
+                seen_more: None,
+                in_hook: false,
+                known: None,
+                epoch: 0,
+                last_lock: 0,
+                last_stack: None,
+            }),
+        }
+    };
+}
+
+/// Whether this thread holds a checked lock.
+#[inline]
+pub(crate) fn holds_any() -> bool {
+    MINE.try_with(|m| m.held.get()).unwrap_or(0) != 0
+}
+
+fn set_in_hook(on: bool) {
+    let _ = MINE.try_with(|m| {
+        if let Ok(mut m) = m.state.try_borrow_mut() {
+            m.in_hook = on;
+        }
+    });
 }
 
 /// Locks released by another thread than their taker (or freed while held), to leave the
@@ -549,15 +637,17 @@ fn edge_key(a: u32, b: u32) -> u64 {
 /// thread is exiting).
 #[inline]
 fn with_mine<R>(f: impl FnOnce(&mut PerThread) -> R) -> Option<R> {
-    if IN_HOOK.try_with(Cell::get).unwrap_or(true) {
-        return None;
-    }
-    MINE.try_with(|m| {
-        let mut m = m.try_borrow_mut().ok()?;
+    MINE.try_with(|mine| {
+        let mut m = mine.state.try_borrow_mut().ok()?;
+        if m.in_hook {
+            return None;
+        }
         if STALE_COUNT.load(Ordering::Relaxed) != 0 {
             drop_stale(&mut m);
         }
-        Some(f(&mut m))
+        let r = f(&mut m);
+        mine.held.set(m.held.len());
+        Some(r)
     })
     .ok()
     .flatten()
@@ -571,9 +661,7 @@ fn drop_stale(m: &mut PerThread) {
         if taker != me {
             return true;
         }
-        if let Some(i) = m.held.iter().rposition(|h| h.lock == lock) {
-            m.held.remove(i);
-        }
+        m.remove_lock(lock);
         false
     });
     STALE_COUNT.store(stale.len(), Ordering::Relaxed);
@@ -587,9 +675,7 @@ pub(crate) fn forget_held(taker: u64, lock: usize) {
     }
     if taker == get_ident() {
         let _ = with_mine(|m| {
-            if let Some(i) = m.held.iter().rposition(|h| h.lock == lock) {
-                m.held.remove(i);
-            }
+            m.remove_lock(lock);
         });
         return;
     }
@@ -608,36 +694,48 @@ pub(crate) fn acquired(class: &OrderClass, lock: usize, label: &Label, kind: Wai
     if id == UNCHECKED {
         return;
     }
-    let need_stack = with_mine(|m| {
-        let reuse = match m.last.take() {
-            Some((l, _, stack)) if l == lock => Some(stack),
-            _ => None,
-        };
-        let first = m.seen.insert(id);
-        match reuse {
-            Some(stack) => {
-                m.held.push(Held {
-                    lock,
-                    class: id,
-                    stack,
-                });
-                false
-            }
-            None if first => true,
-            None => {
-                m.held.push(Held {
-                    lock,
-                    class: id,
-                    stack: None,
-                });
-                false
-            }
+    // The common case: a class this thread has taken before, no stack to keep.
+    let pushed = with_mine(|m| {
+        if m.last_lock != lock && !m.first_sight(id) {
+            m.push(Held {
+                lock,
+                class: id,
+                stack: None,
+            });
+            true
+        } else {
+            false
         }
     });
-    if need_stack == Some(true) {
+    if pushed == Some(false) {
+        acquired_with_stack(lock, id);
+    }
+}
+
+/// The slow half of [`acquired`]: the acquisition's stack is kept (the one the order check
+/// just took, or one taken now for a class this thread takes for the first time).
+#[cold]
+#[inline(never)]
+fn acquired_with_stack(lock: usize, id: u32) {
+    let reused = with_mine(|m| {
+        if m.last_lock == lock {
+            m.last_lock = 0;
+            m.first_sight(id);
+            let stack = m.last_stack.take();
+            m.push(Held {
+                lock,
+                class: id,
+                stack,
+            });
+            true
+        } else {
+            false
+        }
+    });
+    if reused == Some(false) {
         let (_, stack) = capture();
         let _ = with_mine(|m| {
-            m.held.push(Held {
+            m.push(Held {
                 lock,
                 class: id,
                 stack,
@@ -650,9 +748,7 @@ pub(crate) fn acquired(class: &OrderClass, lock: usize, label: &Label, kind: Wai
 #[cold]
 pub(crate) fn released(lock: usize) {
     let _ = with_mine(|m| {
-        if let Some(i) = m.held.iter().rposition(|h| h.lock == lock) {
-            m.held.remove(i);
-        }
+        m.remove_lock(lock);
     });
 }
 
@@ -675,19 +771,40 @@ pub(crate) fn before_blocking(
     if id == UNCHECKED {
         return Ok(());
     }
-    // The edges this thread has not seen yet, with the stack of the lock each comes from.
-    let new = with_mine(|m| {
+    // The common case: every order from what this thread holds is known to it.
+    let all_known = with_mine(|m| {
         let epoch = EPOCH.load(Ordering::Relaxed);
         if m.epoch != epoch {
-            m.known.clear();
+            m.known = None;
             m.epoch = epoch;
         }
+        m.held
+            .iter()
+            .all(|h| h.lock == lock || h.class == id || m.knows(edge_key(h.class, id)))
+    });
+    if all_known != Some(false) {
+        return Ok(());
+    }
+    record_orders(lock, id, can_raise, interrupt)
+}
+
+/// The slow half of [`before_blocking`]: new orders go to the graph.
+#[cold]
+#[inline(never)]
+fn record_orders(
+    lock: usize,
+    id: u32,
+    can_raise: bool,
+    interrupt: &mut dyn Interrupt,
+) -> Result<(), Interrupted> {
+    // The edges this thread has not seen yet, with the stack of the lock each comes from.
+    let new = with_mine(|m| {
         let mut new: Vec<(u32, Option<Stack>)> = Vec::new();
         for h in &m.held {
             if h.lock == lock || h.class == id || new.iter().any(|(c, _)| *c == h.class) {
                 continue;
             }
-            if !m.known.contains(&edge_key(h.class, id)) {
+            if !m.knows(edge_key(h.class, id)) {
                 new.push((h.class, h.stack.clone()));
             }
         }
@@ -728,15 +845,18 @@ pub(crate) fn before_blocking(
     };
     let _ = with_mine(|m| {
         for (from, _) in &new {
-            m.known.insert(edge_key(*from, id));
+            m.known
+                .get_or_insert_with(IdSet::default)
+                .insert(edge_key(*from, id));
         }
-        m.last = Some((lock, thread_name, stack));
+        m.last_lock = lock;
+        m.last_stack = stack;
     });
     match report {
         Some(report) => {
-            IN_HOOK.with(|h| h.set(true));
+            set_in_hook(true);
             let r = interrupt.on_potential_deadlock(&report);
-            IN_HOOK.with(|h| h.set(false));
+            set_in_hook(false);
             r
         }
         None => Ok(()),
