@@ -254,11 +254,21 @@ class _HookedLifoQueue(_HookedQueue, LifoQueue):
     """CPython's ``queue.LifoQueue``, for subclasses of LifoQueue with their own hooks."""
 
 
-class PriorityQueue(_HookedQueue):
+class PriorityQueue(Queue):
     """A queue that returns its smallest item first (``heapq``), as ``queue.PriorityQueue``.
 
-    Runs CPython's algorithm in Python: the ordering calls the items' ``__lt__``.
+    The heap is kept in Rust and ordered with the items' ``<`` (``heapq``'s algorithm, so
+    equal items come out in the standard library's order). A comparison that raises leaves the
+    queue as it was. A ``__lt__`` may release the GIL, block, or put into the same queue (from
+    its own thread or another) without a deadlock: a put that arrives while the heap is being
+    ordered is queued at once and merged into the heap before the next operation.
     """
+
+    def __new__(cls, maxsize=0, *args, **kwargs):
+        return super().__new__(cls, maxsize, _priority=True, name=kwargs.get("name"))
+
+    # The storage hooks, as CPython's, for subclasses that override some of them (they run the
+    # Python-level algorithm); the items of a plain PriorityQueue live in Rust.
 
     def _init(self, maxsize):
         self.queue = []
@@ -285,10 +295,16 @@ class PriorityQueue(_HookedQueue):
         return _heappop(self.queue)
 
 
-_hooked_variants.update({Queue: _HookedQueue, LifoQueue: _HookedLifoQueue})
+class _HookedPriorityQueue(_HookedQueue, PriorityQueue):
+    """CPython's ``queue.PriorityQueue``, for subclasses of PriorityQueue with their own hooks."""
+
+
+_hooked_variants.update(
+    {Queue: _HookedQueue, LifoQueue: _HookedLifoQueue, PriorityQueue: _HookedPriorityQueue}
+)
 
 SimpleQueue = _core.SimpleQueue
 
-for _cls in (_HookedQueue, _HookedLifoQueue, PriorityQueue, LifoQueue):
+for _cls in (_HookedQueue, _HookedLifoQueue, _HookedPriorityQueue, PriorityQueue, LifoQueue):
     _cls.__module__ = "threadkit.queue"
 del _cls

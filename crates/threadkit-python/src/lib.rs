@@ -20,6 +20,7 @@ mod condition;
 mod debug;
 mod event;
 mod futures;
+mod heap;
 mod lock;
 mod queue;
 mod rlock;
