@@ -58,6 +58,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<barrier::PyBarrier>()?;
     m.add_class::<queue::PyQueue>()?;
     m.add_class::<queue::PySimpleQueue>()?;
+    queue::install_simple_queue_fast_paths(&py.get_type::<queue::PySimpleQueue>())?;
     queue::init_shutdown(py, m)?;
     m.add_class::<thread::PyThread>()?;
     m.add_function(wrap_pyfunction!(thread::get_ident, m)?)?;

@@ -936,3 +936,267 @@ impl PriorityStore {
         self.busy.reinit_after_fork();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// SimpleQueue's fast entry points
+// ---------------------------------------------------------------------------------------------
+
+/// `SimpleQueue.put`, `get`, `put_nowait` and `get_nowait` as plain C methods of the type
+/// (`METH_FASTCALL | METH_KEYWORDS`, `METH_O`, `METH_NOARGS` method descriptors, made with
+/// `PyDescr_NewMethod` and put over the PyO3 methods of the same names when the module is
+/// initialised). A PyO3 method call pays for its trampoline (a thread-local count of the
+/// interpreter attachment, read through `__tls_get_addr` in a shared library), its generic
+/// argument parsing and its panic guard: on CPython 3.13 that alone was slower than the
+/// standard library's whole C `put` + `get` (measured: ~95 ns for an empty PyO3 method pair
+/// against 66 ns for `queue.SimpleQueue`'s put + get). These entry points do the common case
+/// directly (a put with positional arguments only, a get that finds an item) and hand every
+/// other call, unchanged, to the PyO3 method (kept aside when installing), which parses and checks
+/// the arguments as CPython does and does the waiting. The queue's own consistency is the core
+/// `SimpleQueue`'s lock, as in the PyO3 methods: nothing here relies on the GIL.
+mod fast {
+    use std::sync::OnceLock;
+
+    use pyo3::ffi;
+    use pyo3::prelude::*;
+    use pyo3::types::{PyDict, PyTuple, PyType};
+    use pyo3::Borrowed;
+
+    use super::{Empty, PySimpleQueue};
+
+    /// A method definition for `PyDescr_NewMethod`, which keeps a pointer to it for ever.
+    struct Def(ffi::PyMethodDef);
+
+    // SAFETY: the definition is never written after it is built (CPython only reads it), and
+    // its pointers are to static C strings and functions.
+    unsafe impl Sync for Def {}
+
+    static PUT: Def = Def(ffi::PyMethodDef {
+        ml_name: c"put".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: put,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: c"put($self, item, block=True, timeout=None)\n--\n\nPut `item` into the queue; never blocks (`block` and `timeout` are ignored, as in the\nstandard library, whose signature shows `block=True`).".as_ptr(),
+    });
+    static GET: Def = Def(ffi::PyMethodDef {
+        ml_name: c"get".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: get,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: c"get($self, block=True, timeout=None)\n--\n\nRemove and return an item, blocking while the queue is empty (unless `block` is false),\nat most `timeout` seconds if given. Raises `queue.Empty`.".as_ptr(),
+    });
+    static PUT_NOWAIT: Def = Def(ffi::PyMethodDef {
+        ml_name: c"put_nowait".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: put_nowait,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: c"put_nowait($self, item)\n--\n\nPut `item` into the queue.".as_ptr(),
+    });
+    static GET_NOWAIT: Def = Def(ffi::PyMethodDef {
+        ml_name: c"get_nowait".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: get_nowait,
+        },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: c"get_nowait($self, /)\n--\n\nRemove and return an item if one is available, else raise `queue.Empty`.".as_ptr(),
+    });
+
+    /// The PyO3 `put` and `get`, for every call the fast paths do not take.
+    static SLOW_PUT: OnceLock<Py<PyAny>> = OnceLock::new();
+    static SLOW_GET: OnceLock<Py<PyAny>> = OnceLock::new();
+    static SLOW_PUT_NOWAIT: OnceLock<Py<PyAny>> = OnceLock::new();
+
+    /// Installs the fast methods on `SimpleQueue` (once, at module initialisation).
+    pub fn install(class: &Bound<'_, PyType>) -> PyResult<()> {
+        let py = class.py();
+        // The PyO3 methods, before the fast ones take their names.
+        let _ = SLOW_PUT.set(class.getattr("put")?.unbind());
+        let _ = SLOW_GET.set(class.getattr("get")?.unbind());
+        let _ = SLOW_PUT_NOWAIT.set(class.getattr("put_nowait")?.unbind());
+        for (name, def) in [
+            ("put", &PUT),
+            ("get", &GET),
+            ("put_nowait", &PUT_NOWAIT),
+            ("get_nowait", &GET_NOWAIT),
+        ] {
+            // SAFETY: `class` is a live type object; `def` is static and never written (see
+            // `Def`); the result is a new reference or null with an exception set.
+            let descr = unsafe {
+                let ptr =
+                    ffi::PyDescr_NewMethod(class.as_type_ptr(), (&raw const def.0).cast_mut());
+                Bound::from_owned_ptr_or_err(py, ptr)?
+            };
+            class.setattr(name, descr)?;
+        }
+        Ok(())
+    }
+
+    /// `None`, as a new reference: from CPython 3.12 on, `None` is immortal and its count is
+    /// not kept, so this is `Py_RETURN_NONE` without the call to `_Py_IncRef` (the C API's own
+    /// `Py_RETURN_NONE` does the same there); before 3.12, an incref.
+    #[inline]
+    fn none(py: Python<'_>) -> *mut ffi::PyObject {
+        if crate::blocking::py_minor() >= 12 {
+            // SAFETY: attached; `Py_None` is a static object.
+            unsafe { ffi::Py_None() }
+        } else {
+            py.None().into_ptr()
+        }
+    }
+
+    /// The queue behind `slf`.
+    ///
+    /// # Safety
+    /// Attached, and `slf` is an instance of `SimpleQueue` or a subclass: a method descriptor
+    /// checks its `self` against its type before it calls the function.
+    unsafe fn queue_of<'a>(py: Python<'a>, slf: &'a *mut ffi::PyObject) -> &'a PySimpleQueue {
+        // SAFETY: as the function's contract says; `slf` is borrowed for the call.
+        let any: Borrowed<'a, 'a, PyAny> = unsafe { Borrowed::from_ptr(py, *slf) };
+        let q: Borrowed<'a, 'a, PySimpleQueue> = unsafe { any.cast_unchecked() };
+        let q: &'a PySimpleQueue = q.get();
+        q
+    }
+
+    /// Calls the PyO3 method `slow` with the same arguments (`self` first): the call CPython
+    /// would have made had the fast method not been installed.
+    ///
+    /// # Safety
+    /// The vectorcall arguments as CPython passes them to a `METH_FASTCALL | METH_KEYWORDS`
+    /// function: `nargs` positional ones, then one per name of the `kwnames` tuple (or null).
+    unsafe fn call_slow(
+        py: Python<'_>,
+        slow: &OnceLock<Py<PyAny>>,
+        slf: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        let result = (|| -> PyResult<Py<PyAny>> {
+            let nargs = nargs as usize;
+            // SAFETY: the caller's contract: `args` holds `nargs` + len(kwnames) objects,
+            // borrowed for the call.
+            let names = unsafe { Borrowed::from_ptr_or_opt(py, kwnames) };
+            let nkw = names.as_ref().map_or(0, |n| n.len().unwrap_or(0));
+            let all: &[*mut ffi::PyObject] = if args.is_null() {
+                &[]
+            } else {
+                unsafe { std::slice::from_raw_parts(args, nargs + nkw) }
+            };
+            let positional: Vec<Borrowed<'_, '_, PyAny>> = std::iter::once(slf)
+                .chain(all[..nargs].iter().copied())
+                .map(|p| unsafe { Borrowed::from_ptr(py, p) })
+                .collect();
+            let positional = PyTuple::new(py, positional)?;
+            let kwargs = match names {
+                None => None,
+                Some(names) => {
+                    let names = unsafe { names.cast_unchecked::<PyTuple>() };
+                    let d = PyDict::new(py);
+                    for (name, value) in names.iter().zip(&all[nargs..]) {
+                        d.set_item(name, unsafe { Borrowed::from_ptr(py, *value) })?;
+                    }
+                    Some(d)
+                }
+            };
+            let slow = slow.get().expect("fast::install ran");
+            Ok(slow.bind(py).call(positional, kwargs.as_ref())?.unbind())
+        })();
+        match result {
+            Ok(r) => r.into_ptr(),
+            Err(e) => {
+                e.restore(py);
+                std::ptr::null_mut()
+            }
+        }
+    }
+
+    unsafe extern "C" fn put(
+        slf: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls a method with the interpreter attached.
+        let py = unsafe { Python::assume_attached() };
+        if kwnames.is_null() && (1..=3).contains(&nargs) {
+            // SAFETY: `slf` was checked by the descriptor; `args[0]` is a borrowed object.
+            let (q, item) = unsafe {
+                (
+                    queue_of(py, &slf),
+                    Borrowed::from_ptr(py, *args).to_owned().unbind(),
+                )
+            };
+            q.inner.put(item);
+            return none(py);
+        }
+        // SAFETY: the arguments as CPython passed them.
+        unsafe { call_slow(py, &SLOW_PUT, slf, args, nargs, kwnames) }
+    }
+
+    unsafe extern "C" fn get(
+        slf: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls a method with the interpreter attached.
+        let py = unsafe { Python::assume_attached() };
+        // `get()`, `get(True)` and `get(False)` with an item there (any other `block` has its
+        // truth asked first, which may raise, as in the standard library).
+        // SAFETY: `args` holds `nargs` borrowed objects.
+        let plain = kwnames.is_null()
+            && (nargs == 0
+                || (nargs == 1 && unsafe { *args == ffi::Py_True() || *args == ffi::Py_False() }));
+        if plain {
+            // SAFETY: `slf` was checked by the descriptor.
+            let q = unsafe { queue_of(py, &slf) };
+            if let Ok(item) = q.inner.try_get() {
+                return item.into_ptr();
+            }
+        }
+        // SAFETY: the arguments as CPython passed them.
+        unsafe { call_slow(py, &SLOW_GET, slf, args, nargs, kwnames) }
+    }
+
+    unsafe extern "C" fn put_nowait(
+        slf: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls a method with the interpreter attached.
+        let py = unsafe { Python::assume_attached() };
+        if kwnames.is_null() && nargs == 1 {
+            // SAFETY: `slf` was checked by the descriptor; `args[0]` is a borrowed object.
+            let (q, item) = unsafe {
+                (
+                    queue_of(py, &slf),
+                    Borrowed::from_ptr(py, *args).to_owned().unbind(),
+                )
+            };
+            q.inner.put(item);
+            return none(py);
+        }
+        // SAFETY: the arguments as CPython passed them.
+        unsafe { call_slow(py, &SLOW_PUT_NOWAIT, slf, args, nargs, kwnames) }
+    }
+
+    unsafe extern "C" fn get_nowait(
+        slf: *mut ffi::PyObject,
+        _: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: attached (a method call); `slf` checked by the descriptor.
+        let py = unsafe { Python::assume_attached() };
+        match unsafe { queue_of(py, &slf) }.inner.try_get() {
+            Ok(item) => item.into_ptr(),
+            Err(_) => {
+                Empty::new_err(()).restore(py);
+                std::ptr::null_mut()
+            }
+        }
+    }
+}
+
+pub use fast::install as install_simple_queue_fast_paths;
