@@ -2,7 +2,9 @@
 //!
 //! Thin by design: argument parsing and validation as CPython's, GIL release around waits, and
 //! Ctrl-C handling ([`blocking`]). The state and the waiting are the Rust core's; user Python
-//! code is never called from here (ARCHITECTURE.md rule 1).
+//! code is never called from here (ARCHITECTURE.md rule 1), except the object protocols rule 1
+//! allows on a Python thread inside a method call: `PriorityQueue` compares its items with `<`
+//! (`heap.rs`), attached and holding no internal lock.
 //!
 //! Names follow the core: a class is named after the core type it wraps (`_core.Thread` over
 //! `threadkit::Thread`, `_core.Future` over `threadkit::Future`); `_core.ThreadPool` is the

@@ -1,9 +1,11 @@
-//! `threadkit.queue.Queue`, `LifoQueue` and `SimpleQueue` over [`threadkit::Queue`] and
-//! [`threadkit::SimpleQueue`], holding the items in Rust.
+//! `threadkit.queue.Queue`, `LifoQueue`, `PriorityQueue` and `SimpleQueue` over
+//! [`threadkit::Queue`] and [`threadkit::SimpleQueue`], holding the items in Rust.
 //!
-//! A subclass that overrides the storage hooks (`_init`, `_qsize`, `_put`, `_get`), and
-//! `PriorityQueue` (whose ordering calls the items' `__lt__`), run CPython's algorithm in Python
-//! frames instead (`threadkit/queue.py`): Rust never calls user code (ARCHITECTURE.md rule 1).
+//! `PriorityQueue`'s heap is here (`PriorityStore`, `heap.rs`): it is ordered with the items'
+//! `<`, called while attached with no internal lock held (ARCHITECTURE.md rules 1 and 2); its
+//! core queue holds one unit per item. A subclass that overrides the storage hooks (`_init`,
+//! `_qsize`, `_put`, `_get`) runs CPython's algorithm in Python frames instead
+//! (`threadkit/queue.py`): Rust never calls those hooks.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
