@@ -1067,6 +1067,8 @@ mod fast {
     /// # Safety
     /// The vectorcall arguments as CPython passes them to a `METH_FASTCALL | METH_KEYWORDS`
     /// function: `nargs` positional ones, then one per name of the `kwnames` tuple (or null).
+    #[cold]
+    #[inline(never)]
     unsafe fn call_slow(
         py: Python<'_>,
         slow: &OnceLock<Py<PyAny>>,
