@@ -153,6 +153,21 @@ def _queue_one_thread(impl: Impl, kind: str) -> Callable[[int], None]:
     return run
 
 
+def _priority_queue(impl: Impl) -> Callable[[int], None]:
+    # A heap of 100 ints (7 levels): each put and get sifts through it with `<`.
+    q = impl.queue.PriorityQueue()
+    put, get = q.put, q.get
+    for i in range(100):
+        put((i * 7919) % 100)
+
+    def run(n: int) -> None:
+        for i in range(n):
+            put((i * 7919) % 100)
+            get()
+
+    return run
+
+
 def _queue_two_threads(impl: Impl, maxsize: int) -> Callable[[int], None]:
     def run(n: int) -> None:
         q = impl.queue.Queue(maxsize)
@@ -224,6 +239,7 @@ CASES = [
     Case("Event set + is_set + clear", 8, _event, 50_000, ("Event",)),
     Case("Condition.notify, no waiter", 1.5, _condition_notify, 200_000, ("Condition",)),
     Case("Queue put+get, one thread", 10, lambda i: _queue_one_thread(i, "Queue"), 50_000, ("Queue",)),
+    Case("PriorityQueue put+get, 100 ints queued", 5, _priority_queue, 50_000, ("PriorityQueue",)),
     Case("SimpleQueue put+get", 1.0, lambda i: _queue_one_thread(i, "SimpleQueue"), 200_000, ("SimpleQueue",)),
     Case("Queue, 2-thread producer/consumer, maxsize 0", 8, lambda i: _queue_two_threads(i, 0), 20_000, ("Queue",)),
     Case("Queue, 2-thread producer/consumer, maxsize 100", 8, lambda i: _queue_two_threads(i, 100), 20_000, ("Queue",)),

@@ -198,13 +198,29 @@ def test_a_subclass_may_mean_something_else_by_name():
 # The user's line, through threadkit's own Python frames
 
 
-def test_a_priority_queues_lock_and_conditions_carry_its_label():
+class HookedPriority(tkq.PriorityQueue):
+    def _put(self, item):
+        super()._put(item)
+
+
+def test_a_priority_queue_carries_its_label():
     q, site = tkq.PriorityQueue(), here()
+    assert q._label.site == site
+    assert q._label.name is None
+    named = tkq.PriorityQueue(3, name="jobs")
+    assert named._label.name == "jobs"
+    assert "name='jobs'" in repr(named)
+
+
+def test_a_hooked_priority_queues_lock_and_conditions_carry_its_label():
+    # A subclass that overrides a storage hook runs the Python algorithm over a Lock and
+    # Conditions: they carry the queue's label.
+    q, site = HookedPriority(), here()
     assert q._label.site == site
     for part in (q.mutex, q.not_empty, q.not_full, q.all_tasks_done):
         assert part._label.site == site
         assert part._label.name is None
-    named = tkq.PriorityQueue(3, name="jobs")
+    named = HookedPriority(3, name="jobs")
     for part in (named, named.mutex, named.not_empty, named.not_full, named.all_tasks_done):
         assert part._label.name == "jobs"
     assert "name='jobs'" in repr(named.mutex)
@@ -283,7 +299,7 @@ def test_module_level_primitives_of_a_module_have_its_lines(tmp_path, monkeypatc
 
     path = str(tmp_path / "names_helper_mod.py")
     assert mod.LOCK._label.site == path + ":3"
-    assert mod.Q.mutex._label.site == path + ":4"
+    assert mod.Q._label.site == path + ":4"
 
 
 def test_sites_from_many_threads_at_once():

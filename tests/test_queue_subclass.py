@@ -155,7 +155,7 @@ def rust_storage_difference(queue_mod, request):
     """Marks the threadkit run of a test of the stdlib's internal attributes as an expected,
     documented difference: it must fail there (strict), and pass on the stdlib."""
     kind = getattr(request.node, "callspec", None) and request.node.callspec.params.get("kind")
-    if queue_mod.__name__ == "threadkit.queue" and kind != "PriorityQueue":
+    if queue_mod.__name__ == "threadkit.queue":
         request.applymarker(pytest.mark.xfail(strict=True, reason=RUST_STORAGE))
 
 

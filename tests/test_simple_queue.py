@@ -72,6 +72,22 @@ def test_empty_is_the_stdlib_class(queue_mod):
     assert type(info.value) is queue.Empty
 
 
+class BadBool:
+    def __bool__(self):
+        raise ZeroDivisionError("no truth")
+
+
+def _subclass_round_trip(m):
+    class Sub(m.SimpleQueue):
+        pass
+
+    q = Sub()
+    q.put(1)
+    q.put_nowait(2)
+    q.put(3, block=False)
+    return [q.get(), q.get_nowait(), q.get(timeout=1), q.qsize()]
+
+
 CALLS = [
     # put never blocks: block and timeout are accepted and ignored, even nonsense.
     lambda m: m.SimpleQueue().put(1),
@@ -98,6 +114,30 @@ CALLS = [
     lambda m: _with_items(m, 5).get(block=True, timeout=None),
     lambda m: m.SimpleQueue().get(timeout=float("nan")),
     lambda m: m.SimpleQueue().get(timeout="1"),
+    # The C-level fast paths (positional put, get() / get(True) / get(False) finding an item)
+    # and every other call, which goes the full way: same answers either way (the same
+    # exception types for bad arguments; the messages are PyO3's wording).
+    lambda m: _with_items(m, 5).get(True),
+    lambda m: _with_items(m, 5).get(False),
+    lambda m: _with_items(m, 5).get(1),
+    lambda m: _with_items(m, 5).get(BadBool()),
+    lambda m: _with_items(m, 5).get(block=BadBool()),
+    lambda m: type_only(lambda: _with_items(m, 5).get(True, None, 3)),
+    lambda m: type_only(lambda: _with_items(m, 5).get(nope=1)),
+    lambda m: type_only(lambda: m.SimpleQueue().put()),
+    lambda m: type_only(lambda: m.SimpleQueue().put(1, True, None, 4)),
+    lambda m: type_only(lambda: m.SimpleQueue().put(1, nope=1)),
+    lambda m: type_only(lambda: m.SimpleQueue().put_nowait()),
+    lambda m: type_only(lambda: m.SimpleQueue().put_nowait(1, 2)),
+    lambda m: type_only(lambda: m.SimpleQueue().put_nowait(nope=1)),
+    lambda m: type_only(lambda: m.SimpleQueue().get_nowait(1)),
+    lambda m: type_only(lambda: m.SimpleQueue.put(object(), 1)),
+    lambda m: type_only(lambda: m.SimpleQueue.get(object())),
+    lambda m: type_only(lambda: m.SimpleQueue.put_nowait(object(), 1)),
+    lambda m: type_only(lambda: m.SimpleQueue.get_nowait(object())),
+    lambda m: _subclass_round_trip(m),
+    lambda m: [m.SimpleQueue.put.__name__, m.SimpleQueue.get.__name__,
+               m.SimpleQueue.put_nowait.__name__, m.SimpleQueue.get_nowait.__name__],
     # Constructor and protocol.
     lambda m: m.SimpleQueue(1),
     lambda m: m.SimpleQueue(maxsize=1),

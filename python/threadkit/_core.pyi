@@ -161,7 +161,7 @@ class ShutDown(Exception):
     """Raised by put/get on a shut-down queue (``queue.ShutDown`` from Python 3.13)."""
 
 class Queue(Generic[_T]):
-    """The Rust half of ``threadkit.queue.Queue`` and ``LifoQueue``."""
+    """The Rust half of ``threadkit.queue.Queue``, ``LifoQueue`` and ``PriorityQueue``."""
 
     def __init__(self, maxsize: int = 0, *, name: str | None = None) -> None: ...
     def put(self, item: _T, block: bool = True, timeout: float | None = None) -> None: ...

@@ -5,11 +5,12 @@
 
 """Drop-in replacement for the standard library's :mod:`queue`.
 
-``import threadkit.queue as queue`` and change nothing else. ``Queue``, ``LifoQueue`` and
-``SimpleQueue`` hold their items in Rust. ``PriorityQueue``, and any subclass that overrides the
-storage hooks (``_init``, ``_qsize``, ``_put``, ``_get``), run CPython's own algorithm in
-Python over threadkit's ``Lock`` and ``Condition``, so the hooks behave exactly as they do on
-the standard library's classes.
+``import threadkit.queue as queue`` and change nothing else. ``Queue``, ``LifoQueue``,
+``PriorityQueue`` and ``SimpleQueue`` hold their items in Rust (``PriorityQueue`` orders its
+heap with the items' ``<``, by ``heapq``'s algorithm). Any subclass that overrides the storage
+hooks (``_init``, ``_qsize``, ``_put``, ``_get``) runs CPython's own algorithm in Python over
+threadkit's ``Lock`` and ``Condition``, so the hooks behave exactly as they do on the standard
+library's classes.
 
 Every queue also takes a keyword-only ``name`` (a str) and remembers the line of Python code
 that created it, as threadkit's other primitives do (the lock and conditions of a queue that
@@ -25,8 +26,10 @@ Differences from the standard library: a queue that keeps its items in Rust has 
 is read-only, and ``maxsize`` and ``unfinished_tasks`` are properties rather than instance
 attributes (a subclass that overrides the hooks has them all, as in the standard library).
 ``get``/``put`` with a NaN timeout give up at once, where the standard library spins forever.
-A ``PriorityQueue.put`` whose item cannot be compared raises the same ``TypeError`` but leaves
-the queue unchanged (the standard library keeps the item in its heap).
+A ``PriorityQueue`` comparison that raises (an item that cannot be compared: the same
+``TypeError``) leaves the queue unchanged (the standard library keeps a failed put's item in its
+heap and loses a failed get's). A ``__lt__`` may put into the same queue, from its own thread
+or another, without a deadlock; a get from the same queue in a ``__lt__`` is ``RuntimeError``.
 """
 
 import queue as _std
@@ -254,11 +257,21 @@ class _HookedLifoQueue(_HookedQueue, LifoQueue):
     """CPython's ``queue.LifoQueue``, for subclasses of LifoQueue with their own hooks."""
 
 
-class PriorityQueue(_HookedQueue):
+class PriorityQueue(Queue):
     """A queue that returns its smallest item first (``heapq``), as ``queue.PriorityQueue``.
 
-    Runs CPython's algorithm in Python: the ordering calls the items' ``__lt__``.
+    The heap is kept in Rust and ordered with the items' ``<`` (``heapq``'s algorithm, so
+    equal items come out in the standard library's order). A comparison that raises leaves the
+    queue as it was. A ``__lt__`` may release the GIL, block, or put into the same queue (from
+    its own thread or another) without a deadlock: a put that arrives while the heap is being
+    ordered is queued at once and merged into the heap before the next operation.
     """
+
+    def __new__(cls, maxsize=0, *args, **kwargs):
+        return super().__new__(cls, maxsize, _priority=True, name=kwargs.get("name"))
+
+    # The storage hooks, as CPython's, for subclasses that override some of them (they run the
+    # Python-level algorithm); the items of a plain PriorityQueue live in Rust.
 
     def _init(self, maxsize):
         self.queue = []
@@ -285,10 +298,16 @@ class PriorityQueue(_HookedQueue):
         return _heappop(self.queue)
 
 
-_hooked_variants.update({Queue: _HookedQueue, LifoQueue: _HookedLifoQueue})
+class _HookedPriorityQueue(_HookedQueue, PriorityQueue):
+    """CPython's ``queue.PriorityQueue``, for subclasses of PriorityQueue with their own hooks."""
+
+
+_hooked_variants.update(
+    {Queue: _HookedQueue, LifoQueue: _HookedLifoQueue, PriorityQueue: _HookedPriorityQueue}
+)
 
 SimpleQueue = _core.SimpleQueue
 
-for _cls in (_HookedQueue, _HookedLifoQueue, PriorityQueue, LifoQueue):
+for _cls in (_HookedQueue, _HookedLifoQueue, _HookedPriorityQueue, PriorityQueue, LifoQueue):
     _cls.__module__ = "threadkit.queue"
 del _cls

@@ -2,7 +2,9 @@
 //!
 //! Thin by design: argument parsing and validation as CPython's, GIL release around waits, and
 //! Ctrl-C handling ([`blocking`]). The state and the waiting are the Rust core's; user Python
-//! code is never called from here (ARCHITECTURE.md rule 1).
+//! code is never called from here (ARCHITECTURE.md rule 1), except the object protocols rule 1
+//! allows on a Python thread inside a method call: `PriorityQueue` compares its items with `<`
+//! (`heap.rs`), attached and holding no internal lock.
 //!
 //! Names follow the core: a class is named after the core type it wraps (`_core.Thread` over
 //! `threadkit::Thread`, `_core.Future` over `threadkit::Future`); `_core.ThreadPool` is the
@@ -20,6 +22,7 @@ mod condition;
 mod debug;
 mod event;
 mod futures;
+mod heap;
 mod lock;
 mod queue;
 mod rlock;
@@ -57,6 +60,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<barrier::PyBarrier>()?;
     m.add_class::<queue::PyQueue>()?;
     m.add_class::<queue::PySimpleQueue>()?;
+    queue::install_simple_queue_fast_paths(&py.get_type::<queue::PySimpleQueue>())?;
     queue::init_shutdown(py, m)?;
     m.add_class::<thread::PyThread>()?;
     m.add_function(wrap_pyfunction!(thread::get_ident, m)?)?;

@@ -174,3 +174,139 @@ impl Condvar {
         self.inner.notify_all();
     }
 }
+
+/// A lock for critical sections of a few instructions that never block, never allocate much
+/// and never run foreign code (a queue's item list): taking it is one atomic swap and letting
+/// go one plain release store, where [`Mutex`] pays an atomic read-modify-write for each. A
+/// thread that finds it held spins, then yields: the holder is running its few instructions,
+/// or was preempted in them. Under loom it is loom's mutex (the same exclusion, model-checked).
+#[cfg(not(loom))]
+pub(crate) struct SpinMutex<T> {
+    locked: AtomicBool,
+    value: std::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the value is reached only through a guard, and at most one guard exists at a time
+// (`locked`, taken with Acquire and let go with Release, orders the accesses): a `Mutex`.
+#[cfg(not(loom))]
+unsafe impl<T: Send> Sync for SpinMutex<T> {}
+
+/// The guard of a [`SpinMutex`].
+#[cfg(not(loom))]
+pub(crate) struct SpinGuard<'a, T> {
+    lock: &'a SpinMutex<T>,
+}
+
+#[cfg(not(loom))]
+impl<T> SpinMutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        PARENT_PID.get_or_init(std::process::id);
+        SpinMutex {
+            locked: AtomicBool::new(false),
+            value: std::cell::UnsafeCell::new(value),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        if self.locked.swap(true, Ordering::Acquire) {
+            self.lock_contended();
+        }
+        SpinGuard { lock: self }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        let mut spins = 0u32;
+        loop {
+            while self.locked.load(Ordering::Relaxed) {
+                if spins < 64 {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    // The holder was preempted: let it run.
+                    yield_now();
+                }
+            }
+            if !self.locked.swap(true, Ordering::Acquire) {
+                return;
+            }
+        }
+    }
+
+    /// [`Mutex::lock_after_fork`]: in a `fork()` child, a lock a parent's thread held at the
+    /// fork is let go by force.
+    pub(crate) fn lock_after_fork(&self) -> SpinGuard<'_, T> {
+        if PARENT_PID
+            .get()
+            .is_some_and(|&pid| pid != std::process::id())
+        {
+            // This is a fork() child, before any other thread uses the primitive (see
+            // `Mutex::lock_after_fork`): a holder is a parent's thread that does not exist here.
+            self.locked.store(false, Ordering::Release);
+        }
+        self.lock()
+    }
+}
+
+#[cfg(not(loom))]
+impl<T: Default> Default for SpinMutex<T> {
+    fn default() -> Self {
+        SpinMutex::new(T::default())
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> std::ops::Deref for SpinGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: this guard is the one holder of the lock (see `unsafe impl Sync`).
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> std::ops::DerefMut for SpinGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: this guard is the one holder of the lock (see `unsafe impl Sync`).
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Drop for SpinGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}
+
+/// A lock for short critical sections (loom: loom's mutex).
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct SpinMutex<T> {
+    inner: loom::sync::Mutex<T>,
+}
+
+/// The guard of a [`SpinMutex`].
+#[cfg(loom)]
+pub(crate) type SpinGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+#[cfg(loom)]
+impl<T> SpinMutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        SpinMutex {
+            inner: loom::sync::Mutex::new(value),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        self.inner.lock().unwrap()
+    }
+
+    pub(crate) fn lock_after_fork(&self) -> SpinGuard<'_, T> {
+        self.lock()
+    }
+}

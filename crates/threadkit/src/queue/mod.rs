@@ -1054,3 +1054,97 @@ impl<T, O: Order<T>> fmt::Debug for Queue<T, O> {
             .finish()
     }
 }
+
+/// The waits of a [`Queue`] without the put or get that follows them, for the Python bindings'
+/// `PriorityQueue` (`crates/threadkit-python/src/queue.rs`): its heap lives in the bindings,
+/// because ordering it runs the items' `__lt__` in Python (ARCHITECTURE.md rule 1), and its
+/// queue here holds only one unit per item (its count, tasks and shutdown). The bindings wait
+/// here for room or for an item, detached from the interpreter, then compare while attached,
+/// then put or get the unit without blocking; another thread may take the room or the item in
+/// between, and the bindings then wait again. A Rust program has no use for them: a
+/// [`Queue::put`] or [`Queue::get`] waits and acts at once.
+///
+/// ```
+/// use threadkit::raw::QueueExt;
+/// use threadkit::{Deadline, GetError, NoInterrupt, PutError, Queue};
+///
+/// let q = Queue::new(1);
+/// assert_eq!(q.wait_for_room(Deadline::now(), &mut NoInterrupt), Ok(()));
+/// assert_eq!(q.wait_for_item(Deadline::now(), &mut NoInterrupt), Err(GetError::Empty));
+/// q.put(()).unwrap();
+/// assert_eq!(q.wait_for_room(Deadline::now(), &mut NoInterrupt), Err(PutError::Full(())));
+/// assert_eq!(q.wait_for_item(Deadline::now(), &mut NoInterrupt), Ok(()));
+/// ```
+pub trait QueueExt {
+    /// Waits until `deadline` at most for the queue to have room (or be shut down), asking
+    /// `interrupt` at its interval whether to give up. Puts nothing.
+    ///
+    /// # Errors
+    /// [`PutError::Full`] on timeout, [`PutError::ShutDown`], [`PutError::Interrupted`].
+    fn wait_for_room(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<(), PutError<()>>;
+
+    /// Waits until `deadline` at most for the queue to hold an item (or be shut down and
+    /// empty), asking `interrupt` at its interval whether to give up. Takes nothing.
+    ///
+    /// # Errors
+    /// [`GetError::Empty`] on timeout, [`GetError::ShutDown`], [`GetError::Interrupted`].
+    fn wait_for_item(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<(), GetError>;
+}
+
+impl<T, O: Order<T>> QueueExt for Queue<T, O> {
+    fn wait_for_room(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<(), PutError<()>> {
+        let guard = self.state.lock();
+        if guard.gate.shutdown {
+            return Err(PutError::ShutDown(()));
+        }
+        if !self.is_full(&guard.store) {
+            return Ok(());
+        }
+        if deadline.has_passed() {
+            return Err(PutError::Full(()));
+        }
+        let (guard, outcome) = self.wait_for_room(guard, deadline, interrupt);
+        match outcome {
+            WaitOutcome::Ready if guard.gate.shutdown => Err(PutError::ShutDown(())),
+            WaitOutcome::Ready => Ok(()),
+            WaitOutcome::TimedOut => Err(PutError::Full(())),
+            WaitOutcome::Interrupted => Err(PutError::Interrupted(())),
+        }
+    }
+
+    fn wait_for_item(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<(), GetError> {
+        let guard = self.state.lock();
+        if O::len(&guard.store) > 0 {
+            return Ok(());
+        }
+        if guard.gate.shutdown {
+            return Err(GetError::ShutDown);
+        }
+        if deadline.has_passed() {
+            return Err(GetError::Empty);
+        }
+        let (guard, outcome) = self.wait_for_item(guard, deadline, interrupt);
+        match outcome {
+            WaitOutcome::Ready if O::len(&guard.store) > 0 => Ok(()),
+            WaitOutcome::Ready => Err(GetError::ShutDown),
+            WaitOutcome::TimedOut => Err(GetError::Empty),
+            WaitOutcome::Interrupted => Err(GetError::Interrupted),
+        }
+    }
+}

@@ -8,8 +8,9 @@ use std::time::Duration;
 use super::GetError;
 use crate::deadline::{wait_while, Deadline, Interrupt, NoInterrupt, WaitOutcome};
 use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{Condvar, Mutex, SpinMutex};
 
+/// The items, and how many getters are asleep (or about to be) waiting for one.
 struct SimpleState<T> {
     items: VecDeque<T>,
     getters: usize,
@@ -32,7 +33,10 @@ struct SimpleState<T> {
 /// assert_eq!(got, (0..100).collect::<Vec<_>>());
 /// ```
 pub struct SimpleQueue<T> {
-    state: Mutex<SimpleState<T>>,
+    /// Held for a few instructions by every put and get: one atomic swap and one store.
+    state: SpinMutex<SimpleState<T>>,
+    /// Sleeping getters wait on `not_empty` under this; a put takes it only to wake one.
+    sleep: Mutex<()>,
     not_empty: Condvar,
     tag: Tag,
 }
@@ -53,10 +57,11 @@ impl<T> SimpleQueue<T> {
     #[track_caller]
     pub fn new() -> Self {
         SimpleQueue {
-            state: Mutex::new(SimpleState {
+            state: SpinMutex::new(SimpleState {
                 items: VecDeque::new(),
                 getters: 0,
             }),
+            sleep: Mutex::new(()),
             not_empty: Condvar::new(),
             tag: Tag::here(),
         }
@@ -106,11 +111,23 @@ impl<T> SimpleQueue<T> {
     /// ```
     #[inline]
     pub fn put(&self, item: T) {
-        let mut guard = self.state.lock();
-        guard.items.push_back(item);
-        if guard.getters > 0 {
-            self.not_empty.notify_one();
+        let sleeping = {
+            let mut state = self.state.lock();
+            state.items.push_back(item);
+            state.getters > 0
+        };
+        if sleeping {
+            self.wake_one();
         }
+    }
+
+    /// Wakes a sleeping getter. Taking `sleep` orders this after the getter's last look at
+    /// the items (made holding `sleep`, just before it sleeps): the notification cannot fall
+    /// between its look and its sleep.
+    #[cold]
+    fn wake_one(&self) {
+        let _sleep = self.sleep.lock();
+        self.not_empty.notify_one();
     }
 
     /// Removes and returns the front item, blocking while the queue is empty.
@@ -189,36 +206,46 @@ impl<T> SimpleQueue<T> {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<T, GetError> {
-        let mut guard = self.state.lock();
-        if let Some(item) = guard.items.pop_front() {
+        if let Some(item) = self.state.lock().items.pop_front() {
             return Ok(item);
         }
-        self.get_slow(guard, deadline, interrupt)
+        self.get_slow(deadline, interrupt)
     }
 
     #[cold]
-    fn get_slow<'a>(
-        &'a self,
-        mut guard: MutexGuard<'a, SimpleState<T>>,
-        deadline: Deadline,
-        interrupt: &mut dyn Interrupt,
-    ) -> Result<T, GetError> {
+    fn get_slow(&self, deadline: Deadline, interrupt: &mut dyn Interrupt) -> Result<T, GetError> {
         let _waiting = Waiting::start(
             WaitOn::new(WaitKind::SimpleQueueGet, &self.tag, &self.tag),
             deadline,
         );
-        guard.getters += 1;
-        let (mut guard, outcome) = wait_while(
-            &self.state,
+        let sleep = self.sleep.lock();
+        {
+            let mut state = self.state.lock();
+            if let Some(item) = state.items.pop_front() {
+                return Ok(item);
+            }
+            // From now on every put wakes a sleeper (it sees `getters` under `state`).
+            state.getters += 1;
+        }
+        let mut got = None;
+        let (_sleep, outcome) = wait_while(
+            &self.sleep,
             &self.not_empty,
-            guard,
+            sleep,
             deadline,
             interrupt,
-            |s| s.items.is_empty(),
+            // Takes the item when there is one (a fast-path get may take it first).
+            |_| match self.state.lock().items.pop_front() {
+                Some(item) => {
+                    got = Some(item);
+                    false
+                }
+                None => true,
+            },
         );
-        guard.getters -= 1;
+        self.state.lock().getters -= 1;
         match outcome {
-            WaitOutcome::Ready => Ok(guard.items.pop_front().expect("a ready get finds an item")),
+            WaitOutcome::Ready => Ok(got.expect("a ready get took an item")),
             WaitOutcome::TimedOut => Err(GetError::Empty),
             WaitOutcome::Interrupted => Err(GetError::Interrupted),
         }
@@ -245,8 +272,8 @@ impl<T> SimpleQueue<T> {
     }
 
     /// Forgets the threads that were waiting, for a child process after `fork()`; the items
-    /// are kept. (If another thread held the internal mutex at the instant of the fork, this
-    /// does nothing.)
+    /// are kept. (An internal lock that another thread held at the instant of the fork is let
+    /// go: that thread does not exist in the child.)
     ///
     /// ```
     /// let q = threadkit::SimpleQueue::new();
@@ -255,10 +282,8 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(q.get(), 1);
     /// ```
     pub fn reinit_after_fork(&self) {
-        {
-            let mut guard = self.state.lock_after_fork();
-            guard.getters = 0;
-        }
+        drop(self.sleep.lock_after_fork());
+        self.state.lock_after_fork().getters = 0;
     }
 }
 
