@@ -61,16 +61,11 @@ def test_a_one_worker_pool_waiting_on_itself_raises_and_the_program_completes():
     assert lines[-1] == "inner 7"
 
 
-@pytest.mark.skipif(
-    not hasattr(threadkit, "DeadlockError"),
-    reason="enable when the bindings' Interrupt impls raise threadkit.DeadlockError "
-    "(on_deadlock in crates/threadkit-python/src/blocking.rs); until then the core's "
-    "panic surfaces as pyo3's PanicException",
-)
 def test_the_worker_gets_a_deadlock_error_naming_itself_and_the_future():
     r = run(SELF_WAIT, "raise")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("DeadlockError: "), r.stdout + r.stderr
+    assert r.stdout.startswith("DeadlockError: Deadlock found: 1 thread waits for itself."), (
+        r.stdout + r.stderr)
     for needle in ("ThreadPoolExecutor-0_0", "Future", "result"):
         assert needle in r.stdout, (needle, r.stdout)
     assert r.stdout.splitlines()[-1] == "inner 7"

@@ -237,7 +237,8 @@ class DeadlockReport:
 
     def __str__(self) -> str:
         n = len(self.threads)
-        lines = [f"Deadlock found: {n} thread{'' if n == 1 else 's'} wait for each other."]
+        lines = ["Deadlock found: 1 thread waits for itself." if n == 1
+                 else f"Deadlock found: {n} threads wait for each other."]
         for t in self.threads:
             who = _display(t["name"], t["ident"])
             lines.append("")

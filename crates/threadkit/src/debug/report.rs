@@ -180,12 +180,10 @@ impl fmt::Display for DeadlockReport {
             .iter()
             .map(|t| (t.ident, t.display_name()))
             .collect();
-        writeln!(
-            f,
-            "Deadlock found: {} thread{} wait for each other.",
-            self.threads.len(),
-            if self.threads.len() == 1 { "" } else { "s" }
-        )?;
+        match self.threads.len() {
+            1 => writeln!(f, "Deadlock found: 1 thread waits for itself.")?,
+            n => writeln!(f, "Deadlock found: {n} threads wait for each other.")?,
+        }
         for t in &self.threads {
             writeln!(f)?;
             writeln!(
