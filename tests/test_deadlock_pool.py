@@ -12,10 +12,6 @@ import sys
 import textwrap
 import threading
 
-import pytest
-
-import threadkit
-
 # The worker's result() and what it raised, printed by the program as "<type>: <first line>".
 SELF_WAIT = """
 from threadkit.futures import ThreadPoolExecutor

@@ -6,8 +6,6 @@ suite's own strict settings must not leak in): ``run_program`` from _helpers_deb
 
 import re
 
-import pytest
-
 from _helpers_debug import run_program
 
 # The restock / write_log program: two threads take inventory and log in opposite orders,
