@@ -249,6 +249,44 @@ def test_a_timers_event_has_the_users_line():
     assert t.finished._label.site == site
 
 
+def _waits_of(names, timeout=30):
+    """The snapshot's waits of the threads called ``names``, once all of them wait."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waits = {t["name"]: t["waiting"] for t in threadkit.snapshot()["threads"]
+                 if t["name"] in names and t["waiting"] is not None}
+        if len(waits) == len(names):
+            return waits
+        time.sleep(0.001)
+    raise AssertionError(f"{names} never all waited")
+
+
+def test_a_thread_and_a_pools_future_have_the_users_line():
+    from threadkit.futures import ThreadPoolExecutor
+
+    release = threadkit.Event()
+    ex = ThreadPoolExecutor(1)
+    try:
+        worker, thread_site = threadkit.Thread(target=release.wait, name="sleeper"), here()
+        worker.start()
+        future, future_site = ex.submit(release.wait), here()
+        joiner = threadkit.Thread(target=worker.join, name="joiner")
+        waiter = threadkit.Thread(target=future.result, name="waiter")
+        joiner.start()
+        waiter.start()
+        waits = _waits_of({"joiner", "waiter"})
+        assert waits["joiner"]["kind"] == "Thread.join"
+        assert waits["joiner"]["site"] == thread_site
+        assert waits["waiter"]["kind"] == "Future.result"
+        assert waits["waiter"]["site"] == future_site
+    finally:
+        release.set()
+        ex.shutdown()
+    for t in (worker, joiner, waiter):
+        t.join(30)
+
+
 def test_a_primitive_made_in_a_function_has_the_functions_line():
     def make_lock():
         return threadkit.Lock(), here()

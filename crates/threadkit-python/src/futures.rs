@@ -263,7 +263,10 @@ impl PyFuture {
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyAny>, _kwargs: Option<&Bound<'_, PyAny>>) -> Self {
-        PyFuture::new_pending()
+        let future = PyFuture::new_pending();
+        // Reports name the Python line that made it (for a pool's, the line that submitted).
+        future.core.set_site(crate::site::caller_site(_args.py()));
+        future
     }
 
     /// Return the result, waiting at most `timeout` seconds (None: forever). Raises

@@ -35,10 +35,11 @@ fn runtime_error(e: impl ToString) -> PyErr {
 #[pymethods]
 impl PyThread {
     #[new]
-    fn new(name: String, daemon: bool) -> Self {
-        PyThread {
-            inner: threadkit::Thread::new_unstarted(Some(name), Some(daemon)),
-        }
+    fn new(py: Python<'_>, name: String, daemon: bool) -> Self {
+        let inner = threadkit::Thread::new_unstarted(Some(name), Some(daemon));
+        // Reports name the Python line that made the `threading.Thread`.
+        inner.set_site(crate::site::caller_site(py));
+        PyThread { inner }
     }
 
     /// Claims the thread for starting (`RuntimeError` if it was claimed or started before).
