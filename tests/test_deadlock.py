@@ -343,6 +343,49 @@ def test_pool_worker_waits_for_a_future_queued_behind_it(action):
         check_raise(r, ["outer: DeadlockError", "recovered"])
 
 
+POOL_SHUTDOWN = """
+results = threading.RLock(name="results")
+out = []
+
+def task():
+    with results:
+        out.append("task got results")
+
+def closer():
+    with results:
+        ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pool")
+        ex.submit(task)
+        wait_until(lambda: waiting("pool_0"), "the worker waits for results")
+        try:
+            ex.shutdown(wait=True)
+        except threadkit.DeadlockError as e:
+            out.append("closer: DeadlockError, releases results")
+            assert e.report.cycle_line.startswith("'closer' -> Thread 'pool_0' (join)"), (
+                e.report.cycle_line)
+    ex.shutdown(wait=True)
+
+c = threading.Thread(target=closer, name="closer", daemon=True)
+c.start()
+if threadkit.get_deadlock_action() == "report":
+    stays_blocked(c)
+c.join()
+print("\\n".join(out))
+"""
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_pool_shutdown_waiting_for_a_worker_that_waits_for_the_caller(action):
+    r = run_program(POOL_SHUTDOWN, action)
+    if action == "report":
+        check_report(r, ["closer", "pool_0"],
+                     [r"waits for RLock 'results' created at <string>:\d+",
+                      r"held by 'closer' \(ident \d+\)"],
+                     "'closer' -> Thread 'pool_0' (join) -> 'pool_0' -> RLock 'results' -> "
+                     "'closer'")
+    else:
+        check_raise(r, ["closer: DeadlockError, releases results", "task got results"])
+
+
 # -- The action, the hook ---------------------------------------------------------------------
 
 def test_action_is_set_by_the_environment_and_by_set_deadlock_action():

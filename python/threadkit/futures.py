@@ -622,13 +622,17 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
             f.cancel()
         if wait:
             in_worker = getattr(_worker_local, "queue", None) is self._work_queue
-            if not in_worker:
-                self._work_queue.wait_workers()
-            # Joining the current thread raises RuntimeError, as in CPython.
+            # Joining the current thread raises RuntimeError, as in CPython. The joins come
+            # first: a join names the thread waited for, so a deadlock through a worker (it
+            # waits for a lock this thread holds) is found.
             for t in list(self._threads):
                 t.join()
             if in_worker:
                 raise RuntimeError("cannot join current thread")
+            # A worker still starting when the joins began is not in _threads yet.
+            self._work_queue.wait_workers()
+            for t in list(self._threads):
+                t.join()
 
     shutdown.__doc__ = Executor.shutdown.__doc__
 
