@@ -267,6 +267,32 @@ fn raises_without_taking_the_lock() {
     debug::set_deadlock_action(DeadlockAction::Report);
 }
 
+fn bounded_memory(seen: &Seen) {
+    // 200,000 short-lived locks, each named uniquely, each taken under a fixed lock: their
+    // classes leave the graph with them.
+    let pool = Lock::named("pool");
+    let (before_classes, before_orders) = debug::lock_order_size();
+    for i in 0..200_000 {
+        let conn = Lock::named(format!("conn-{i}"));
+        let _p = pool.lock();
+        let _c = conn.lock();
+    }
+    let (classes, orders) = debug::lock_order_size();
+    assert!(
+        classes <= before_classes + 2,
+        "{before_classes} -> {classes}"
+    );
+    assert!(orders <= before_orders + 1, "{before_orders} -> {orders}");
+    // Classes by site stay (bounded by the source): a thousand locks from one line are one.
+    let made: Vec<Lock> = (0..1000).map(|_| Lock::new()).collect();
+    for l in &made {
+        let _p = pool.lock();
+        let _l = l.lock();
+    }
+    assert!(debug::lock_order_size().0 <= classes + 1);
+    assert!(seen.lock().unwrap().is_empty());
+}
+
 #[test]
 fn lock_order_checking() {
     debug::enable();
@@ -278,6 +304,7 @@ fn lock_order_checking() {
     no_false_reports(&seen);
     allowed_order(&seen);
     raises_without_taking_the_lock();
+    bounded_memory(&seen);
     // Off: locks made now are not checked, and nothing is reported.
     debug::disable();
     let (c, d) = (Lock::named("c"), Lock::named("d"));

@@ -102,9 +102,10 @@ pub use asleep::{
 pub use contention::{contention, reset_contention, ContentionRow};
 pub use label::{Label, Site};
 pub use order::{
-    allow, default_on_potential_deadlock, disable, enable, is_enabled, reset_lock_order,
-    reset_potential_deadlock_hook, set_potential_deadlock_hook, set_stack_capture, Captured,
-    OrderEdge, PotentialDeadlockError, PotentialDeadlockReport, Stack, StackFrame,
+    allow, default_on_potential_deadlock, disable, enable, is_enabled, lock_order_size,
+    reset_lock_order, reset_potential_deadlock_hook, set_potential_deadlock_hook,
+    set_stack_capture, Captured, OrderEdge, PotentialDeadlockError, PotentialDeadlockReport, Stack,
+    StackFrame,
 };
 pub use report::{CycleThread, DeadlockError, DeadlockReport};
 pub use snapshot::{snapshot, HeldSnapshot, Snapshot, ThreadSnapshot, WaitSnapshot};

@@ -971,6 +971,20 @@ pub fn reset_lock_order() {
     EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
+/// How many lock classes and orders (edges) the graph holds now: for tests and tools that
+/// watch its memory (classes by name leave with their last lock).
+///
+/// ```
+/// let (classes, orders) = threadkit::debug::lock_order_size();
+/// assert!(orders <= classes * classes);
+/// ```
+pub fn lock_order_size() -> (usize, usize) {
+    let guard = STATE.lock();
+    guard
+        .as_ref()
+        .map_or((0, 0), |s| (s.classes.len(), s.edges.len()))
+}
+
 pub(super) fn unlock_after_fork() {
     super::unlock_after_fork(&STATE);
     super::unlock_after_fork(&STALE);
