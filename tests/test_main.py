@@ -419,3 +419,12 @@ def test_contention_option_prints_the_table_at_exit(tmp_path):
     r = runner("--contention", "prog.py", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "prog.py:2" in r.stderr, r.stderr
+
+
+def test_the_main_thread_is_a_thread_under_the_runner(tmp_path):
+    (tmp_path / "prog.py").write_text(
+        "import threading\n"
+        "print(isinstance(threading.main_thread(), threading.Thread),\n"
+        "      isinstance(threading.current_thread(), threading.Thread))\n")
+    plain, ours = both("prog.py", cwd=tmp_path)
+    assert plain.stdout == ours.stdout == "True True\n", ours.stderr

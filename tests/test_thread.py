@@ -555,3 +555,28 @@ def test_local_is_per_thread(threading_mod):
         t.join()
     assert seen == [False] * 8
     assert loc.x == "main"
+
+
+def test_every_thread_of_the_process_is_a_thread():
+    # As with the standard library: isinstance(current_thread(), Thread) always holds, also
+    # for the main thread and dummy threads, which are the standard library's objects.
+    import threading as std
+
+    import threadkit.threading as tk
+
+    assert isinstance(tk.main_thread(), tk.Thread)
+    assert isinstance(tk.current_thread(), tk.Thread)
+    assert issubclass(std.Thread, tk.Thread)
+    seen = []
+    t = std.Thread(target=lambda: seen.append(isinstance(tk.current_thread(), tk.Thread)))
+    t.start()
+    t.join()
+    assert seen == [True]
+
+    class Mine(tk.Thread):
+        pass
+
+    # Subclasses keep plain isinstance.
+    assert not isinstance(tk.main_thread(), Mine)
+    assert not issubclass(std.Thread, Mine)
+    assert not isinstance(3, tk.Thread) and not issubclass(int, tk.Thread)

@@ -311,12 +311,29 @@ class _StartedFlag:
         return self._tk.is_started()
 
 
-class Thread(_std.Thread):
+class _ThreadType(type):
+    """``Thread``'s metaclass: every thread of the process is a ``Thread``, as with the
+    standard library, where ``isinstance(threading.current_thread(), threading.Thread)`` always
+    holds. The main thread, dummy threads and threads started before ``install()`` are the
+    standard library's objects, so ``isinstance``/``issubclass`` against threadkit's ``Thread``
+    itself (not its subclasses) also accept the standard library's ``Thread``."""
+
+    def __instancecheck__(cls, obj):
+        return type.__instancecheck__(cls, obj) or (
+            cls is Thread and isinstance(obj, _std.Thread))
+
+    def __subclasscheck__(cls, sub):
+        return type.__subclasscheck__(cls, sub) or (
+            cls is Thread and isinstance(sub, type) and issubclass(sub, _std.Thread))
+
+
+class Thread(_std.Thread, metaclass=_ThreadType):
     """A thread of control, as ``threading.Thread``: pass ``target`` (called with ``args``
     and ``kwargs``) or override ``run()``; ``start()`` it once; ``join()`` it.
 
     A subclass of the standard library's ``threading.Thread``, so ``isinstance`` checks and
-    ``threading.current_thread()`` inside it work as with the standard library's threads.
+    ``threading.current_thread()`` inside it work as with the standard library's threads; and
+    ``isinstance(threading.main_thread(), Thread)`` holds too (see ``_ThreadType``).
     Its state and join are threadkit's (Rust); ``join()`` on the main thread is interruptible
     by Ctrl-C. Differs from the standard library in that ``join()`` returns as soon as
     ``run()`` and the bootstrap's bookkeeping are done, a moment before the OS thread itself
