@@ -23,6 +23,11 @@
 //!   The action is carried out by [`Interrupt::on_deadlock`](crate::Interrupt::on_deadlock),
 //!   which the Python bindings override to act in Python.
 //! - [`snapshot`] returns every thread and its wait as plain data; its `Display` is a dump.
+//! - Debug mode ([`enable`], or `THREADKIT_DEBUG=1`; off by default) finds deadlocks that did
+//!   not happen yet: lock-order inversions between [`Lock`](crate::Lock)s and
+//!   [`RLock`](crate::RLock)s grouped into classes by name or creation site
+//!   ([`PotentialDeadlockReport`], see the `order` module's source for the model), and a
+//!   process whose every thread waits in an untimed wait ([`AllAsleepReport`]).
 //! - [`contention`] returns, per kind and label, how often and how long threads waited.
 //!
 //! What is not a deadlock: a timed wait; a cycle through a plain `Lock` that some thread once
