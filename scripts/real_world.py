@@ -55,6 +55,7 @@ class Library:
     # pytest node ids that hang on threadkit (a known difference, see KNOWN): deselected from
     # the threadkit run and counted as failed there
     hangs: list = field(default_factory=list)
+    note: str = ""  # what the table says about the arguments (tests left out...)
 
     @property
     def key(self):
@@ -65,14 +66,14 @@ LIBRARIES = [
     Library(
         "filelock",
         "3.16.1",
-        "file locks (a thread-local, reentrant lock per path; threads contend in the tests)",
+        "file locks: a reentrant, thread-local lock per path; threads contend",
         ["pytest==8.3.5", "pytest-asyncio==0.24.0", "pytest-mock==3.14.0", "virtualenv==20.26.6"],
         ["tests"],
     ),
     Library(
         "janus",
         "2.0.0",
-        "a queue with a sync (thread) side and an asyncio side",
+        "a queue with a thread side and an asyncio side",
         ["pytest==8.3.5", "pytest-asyncio==0.24.0"],
         ["tests", "--ignore=tests/test_benchmarks.py"],
     ),
@@ -86,7 +87,7 @@ LIBRARIES = [
     Library(
         "fasteners",
         "0.20",
-        "reader-writer locks and inter-process locks, used from threads",
+        "reader-writer locks, inter-process locks, from threads",
         ["pytest==8.3.5", "diskcache==5.6.3", "more-itertools==10.5.0", "eventlet==0.38.2"],
         ["tests"],
         hangs=["tests/test_eventlet.py::test_eventlet_spawn_n_bugfix"],
@@ -94,24 +95,26 @@ LIBRARIES = [
     Library(
         "readerwriterlock",
         "1.0.10",
-        "reader-writer locks built on threading.Lock",
+        "reader-writer locks built on `threading.Lock`/`Condition`",
         ["pytest==8.3.5"],
         # test_multi_thread/test_multi_async each run for 6 x 30 s by the clock
         ["tests", "-k", "not test_multi_thread and not test_multi_async"],
+        note="without the two 3-minute clock-driven stress tests",
     ),
     Library(
         "pebble",
         "5.2.3",
-        "thread and process pools, with a manager thread each",
+        "thread and process pools, each with a manager thread",
         ["pytest==8.3.5"],
         # TestSigHandler's two tests send SIGALRM, which is pytest-timeout's signal: they
         # fail plainly too under this script's --timeout
         ["test", "-k", "not test_sighandler and not test_sigalarm_sighandler"],
+        note="without 2 SIGALRM tests (pytest-timeout's signal)",
     ),
     Library(
         "portalocker",
         "4.4.2",
-        "file locks and semaphores, used from threads and processes",
+        "file locks and semaphores, from threads and processes",
         ["pytest==8.3.5", "pytest-rerunfailures==15.1", "fakeredis==2.31.0", "redis==6.2.0",
          "typing_extensions==4.15.0"],
         ["portalocker_tests"],
@@ -119,7 +122,7 @@ LIBRARIES = [
     Library(
         "cachetools",
         "8.0.2",
-        "caches; the decorators take a lock (threading.Lock/RLock/Condition)",
+        "caches whose decorators take a `Lock`/`RLock`/`Condition`",
         ["pytest==8.3.5"],
         ["tests"],
     ),
@@ -375,25 +378,28 @@ def tid_to_node(tid, srcdir):
 
 
 def markdown(rows, pyver):
+    """The README's table, then one line per library that has notes."""
     lines = [
-        "| library | version | tests | plain: result | plain: wall time "
-        "| threadkit: result | threadkit: wall time | notes |",
+        "| library | version | what its tests exercise | tests | `python -m pytest` | wall time "
+        "| `python -m threadkit -m pytest` | wall time |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    notes = []
     for lib, plain, t_plain, tk, t_tk, known, flaky, bad in rows:
-        notes = []
+        lines.append("| %s | %s | %s | %d | %s | %.1f s | %s | %.1f s |" % (
+            lib.name, lib.version, lib.what, sum(plain.values()), fmt_counts(plain), t_plain,
+            fmt_counts(tk), t_tk))
+        mine = [lib.note] if lib.note else []
         if known:
-            notes.append("%d known difference(s): %s" % (len(known), ", ".join(
+            mine.append("%d known: %s" % (len(known), ", ".join(
                 sorted({known_reason(lib, t) for t in known}))))
         if flaky:
-            notes.append("%d flaky (passed when run again)" % len(flaky))
+            mine.append("%d flaky (passed when run again)" % len(flaky))
         if bad:
-            notes.append("**%d fail on threadkit only**" % len(bad))
-        lines.append("| %s | %s | %d | %s | %.1f s | %s | %.1f s | %s |" % (
-            lib.name, lib.version, sum(plain.values()), fmt_counts(plain), t_plain,
-            fmt_counts(tk), t_tk, "; ".join(notes) or lib.what))
-    lines.append("")
-    lines.append("CPython %s, `python -m pytest` vs `python -m threadkit -m pytest`." % pyver)
+            mine.append("**%d fail on threadkit only**: %s" % (len(bad), ", ".join(bad)))
+        if mine:
+            notes.append("- %s: %s." % (lib.name, "; ".join(mine)))
+    lines += ["", "CPython %s." % pyver, *notes]
     return "\n".join(lines)
 
 
