@@ -120,6 +120,14 @@ LIBRARIES = [
         ["portalocker_tests"],
     ),
     Library(
+        "APScheduler",
+        "3.11.0",
+        "schedulers: a background scheduler thread, thread/process pool executors, job stores",
+        ["pytest==8.3.5", "pytz==2024.2", "tornado==6.4.2", "anyio==4.7.0", "SQLAlchemy==2.0.36",
+         "tzlocal==5.2"],
+        ["tests"],
+    ),
+    Library(
         "cachetools",
         "8.0.2",
         "caches whose decorators take a `Lock`/`RLock`/`Condition`",
@@ -171,13 +179,17 @@ def fetch_sdist(lib, python, workdir):
     """Download and unpack the library's sdist; returns the unpacked directory."""
     dl = os.path.join(workdir, "sdists")
     os.makedirs(dl, exist_ok=True)
-    pattern = os.path.join(dl, "%s-%s.tar.gz")
-    names = {lib.name, lib.name.replace("-", "_"), lib.name.capitalize()}
-    found = [p for n in names for p in glob.glob(pattern % (n, lib.version))]
+    def find():
+        # sdist names are normalised differently by each backend: Name, name, name_with_underscores
+        want = "%s-%s.tar.gz" % (lib.name.lower().replace("-", "_"), lib.version)
+        return [os.path.join(dl, f) for f in os.listdir(dl)
+                if f.lower().replace("-", "_", f.count("-") - 1) == want]
+
+    found = find()
     if not found:
         run([python, *PIP, "download", "--no-deps", "--no-binary", lib.name,
              "%s==%s" % (lib.name, lib.version), "-d", dl])
-        found = [p for n in names for p in glob.glob(pattern % (n, lib.version))]
+        found = find()
     assert len(found) == 1, found
     src = os.path.join(workdir, "src")
     os.makedirs(src, exist_ok=True)
