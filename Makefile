@@ -18,7 +18,7 @@ DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocstrings>=0.29,<2'
 LOOM_MAX_PREEMPTIONS ?= 2
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test bench rust-test loom py-test wheel wheel-test dist docs develop clean
+.PHONY: demo test bench rust-test loom py-test wheel wheel-test dist docs develop clean real-world
 
 $(VENV)/.deps:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,13 @@ py-test: wheel
 	if [ $$found = 0 ]; then echo "no CPython 3.11+ found: Python tests skipped"; fi
 
 test: rust-test loom py-test wheel-test
+
+# Other projects' test suites (pinned sdists from PyPI), each run plainly and under
+# `python -m threadkit -m pytest`, in venvs under ~/.cache/threadkit-real-world: the README's
+# table. It downloads, so it is not part of `test`. REAL_WORLD_ARGS="--only pykka" for a subset.
+REAL_WORLD_ARGS ?=
+real-world: wheel
+	$(VENV)/bin/python scripts/real_world.py --wheel $$(ls dist/*.whl) $(REAL_WORLD_ARGS)
 
 # The documentation site (site/, not committed): mkdocs over docs/, the Python API from the
 # docstrings and stubs of the wheel installed in $(DOCS_VENV), the Rust API from `cargo doc`
