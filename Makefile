@@ -115,6 +115,7 @@ demo: develop
 bench: develop
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check matplotlib
 	$(VENV)/bin/python bench/bench.py --write bench/results.md --chart bench/results.png --readme README.md
+	$(VENV)/bin/python bench/bench.py --debug --readme README.md
 
 clean:
 	cargo clean

@@ -315,7 +315,7 @@ def _debug_nested(make_lock: Callable[[], object]) -> Callable[[int], None]:
     return run
 
 
-def debug_main(repeats: int, scale: float) -> int:
+def debug_main(repeats: int, scale: float, readme: str | None = None) -> int:
     import threadkit.debug as tk_debug
 
     cases = [
@@ -323,12 +323,14 @@ def debug_main(repeats: int, scale: float) -> int:
         ("RLock acquire+release", _debug_pair, "RLock", 1, 200_000),
         ("`with` two nested Locks", _debug_nested, "Lock", 2, 100_000),
     ]
-    print(f"debug mode's cost, Python {platform.python_version()}, {repeats} interleaved "
-          "repetitions, median time per operation")
+    title = (f"Python {platform.python_version()}, {repeats} interleaved repetitions, median "
+             "time per operation.")
+    header = ("| case | stdlib | threadkit, debug off | threadkit, debug on | added per "
+              "acquire+release | target | stdlib / debug on |")
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|"]
+    print("debug mode's cost, " + title)
     print()
-    print("| case | stdlib | threadkit, debug off | threadkit, debug on | added per acquire+release "
-          "| target | stdlib / debug on |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(lines))
     for name, make, kind, pairs, ops in cases:
         n = max(1, int(ops * scale))
         tk_debug.disable()
@@ -346,11 +348,26 @@ def debug_main(repeats: int, scale: float) -> int:
         std_t, off_t, on_t = (statistics.median(times[k]) for k in ("std", "off", "on"))
         added_ns = (on_t - off_t) / pairs * 1e9
         mark = "met" if added_ns <= DEBUG_TARGET_NS else "MISSED"
-        print(f"| {name} | {fmt_time(std_t)} | {fmt_time(off_t)} | {fmt_time(on_t)} "
-              f"| {added_ns:+.1f} ns | <= +{DEBUG_TARGET_NS:g} ns, {mark} | {std_t / on_t:.2f}x |",
-              flush=True)
+        line = (f"| {name} | {fmt_time(std_t)} | {fmt_time(off_t)} | {fmt_time(on_t)} "
+                f"| {added_ns:+.1f} ns | <= +{DEBUG_TARGET_NS:g} ns, {mark} "
+                f"| {std_t / on_t:.2f}x |")
+        print(line, flush=True)
+        lines.append(line)
     tk_debug.disable()
+    if readme:
+        replace_between(readme, "<!-- debug-cost -->", "<!-- /debug-cost -->",
+                        "\n".join([title, ""] + lines))
     return 0
+
+
+def replace_between(path: str, start: str, end: str, text: str) -> None:
+    """Replaces what lies between the markers ``start`` and ``end`` of the file ``path``."""
+    with open(path) as f:
+        content = f.read()
+    before, rest = content.split(start, 1)
+    _, after = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(before + start + "\n" + text + "\n" + end + after)
 
 
 def fmt_time(seconds: float) -> str:
@@ -376,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (7 if args.quick else 11)
     scale = 0.3 if args.quick else 1.0
     if args.debug:
-        return debug_main(repeats, scale)
+        return debug_main(repeats, scale, args.readme)
 
     rows = []
     header = "| case | stdlib | threadkit | ratio | target | |"
@@ -422,18 +439,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def update_readme(path: str, header: str, rows, repeats: int) -> None:
-    start, end = "<!-- bench-table -->", "<!-- /bench-table -->"
-    with open(path) as f:
-        text = f.read()
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
     table = "\n".join(
         [f"Python {platform.python_version()}, {repeats} interleaved repetitions per side, "
          "median time per operation.", "", header, "|---|---:|---:|---:|---:|---|"]
         + [line for *_, line in rows]
     )
-    with open(path, "w") as f:
-        f.write(before + start + "\n" + table + "\n" + end + after)
+    replace_between(path, "<!-- bench-table -->", "<!-- /bench-table -->", table)
 
 
 def draw_chart(rows, path: str) -> None:
