@@ -4,7 +4,12 @@ Each test states what the standard library does (it runs on both) and checks tha
 does the same, or, where it cannot, fails with a message that names the alternative.
 """
 
+import sys
+import threading as std_threading
 
+import pytest
+
+import threadkit.threading as threadkit_threading
 
 from _helpers_queue import JOIN_TIMEOUT
 from conftest import run_python
@@ -70,3 +75,74 @@ def test_a_get_ident_replaced_on_the_standard_library_module_is_seen_when_instal
     r = run_python(code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "True"
+
+
+# --- an item handed to a blocked getter counts in qsize() until that getter runs Python ------
+
+
+def _waiting_kind(ident):
+    """What threadkit says the thread ``ident`` waits for ("Queue.get"...), or None."""
+    from threadkit import _core
+
+    for t in _core._snapshot()["threads"]:
+        if t["ident"] == ident:
+            return (t["waiting"] or {}).get("kind")
+    return None
+
+
+def _wait_until(predicate, timeout=JOIN_TIMEOUT):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+
+
+def _hold_the_gil(seconds):
+    """Runs Python code for ``seconds`` without letting go of the GIL: a thread woken in Rust
+    meanwhile (a getter handed an item) does its Rust part but runs no Python code. The test's
+    outcome does not depend on the time; it only gives Rust's side time to act."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@pytest.fixture
+def long_switch_interval():
+    # The main thread keeps the GIL between the put and the checks: the consumer cannot run
+    # Python code meanwhile, on either side.
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1000)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.parametrize("kind", ["Queue", "LifoQueue", "PriorityQueue"])
+def test_an_item_put_to_a_blocked_getter_counts_until_it_runs(
+    queue_mod, kind, long_switch_interval
+):
+    # With the standard library, a consumer blocked in get() takes the item itself, in Python,
+    # once it runs again: until then qsize() counts it and empty() is False. A pool that reads
+    # qsize() next to its workers' idle flags to decide whether to grow relies on it.
+    threadkit = queue_mod.__name__.startswith("threadkit")
+    if threadkit and kind == "PriorityQueue":
+        # Runs the Python algorithm over threadkit's Condition, whose woken waiter re-takes the
+        # queue's mutex in Rust before it runs Python again: qsize() then waits for the mutex,
+        # and the getter runs first. Known, documented (docs/primitives/queue.md).
+        pytest.xfail("a Condition's woken waiter re-takes its lock before it runs Python")
+    q = getattr(queue_mod, kind)()
+    got = []
+    threading_mod = threadkit_threading if threadkit else std_threading
+    consumer = threading_mod.Thread(target=lambda: got.append(q.get()))
+    consumer.start()
+    if threadkit:
+        # Blocked in Rust before the put (threadkit's snapshot detaches: not used after it).
+        _wait_until(lambda: _waiting_kind(consumer.ident) == "Queue.get")
+    q.put("job")
+    _hold_the_gil(0.05)
+    assert (q.qsize(), q.empty()) == (1, False)
+    consumer.join(JOIN_TIMEOUT)
+    assert got == ["job"]
+    assert (q.qsize(), q.empty()) == (0, True)

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString, PyType};
+use threadkit::raw::QueueExt;
 use threadkit::{Deadline, GetError, Interrupt, Interrupted, Lifo, PutError, TaskDoneError};
 
 use crate::blocking::{block as block_fn, seconds_of, timeout_max, Truthy};
@@ -116,12 +117,17 @@ impl Store {
         each!(self, q => q.put_interruptible(item, deadline, interrupt))
     }
 
-    fn get_interruptible(
+    /// A get that had to block: the item stays counted in `qsize()` until [`Store::landed`].
+    fn get_in_flight(
         &self,
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<Item, GetError> {
-        each!(self, q => q.get_interruptible(deadline, interrupt))
+        each!(self, q => q.get_in_flight(deadline, interrupt))
+    }
+
+    fn landed(&self) {
+        each!(self, q => q.landed())
     }
 }
 
@@ -250,12 +256,21 @@ impl PyQueue {
             Err(GetError::Empty) if !deadline.has_passed() => {}
             Err(e) => return Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
         }
+        // The item a blocked get takes stays counted in qsize()/empty() until this thread is
+        // back in Python, as in the standard library, where the getter takes it itself once it
+        // runs again (code that samples qsize() next to its workers' state relies on it).
         let store = &self.store;
-        let r = block_fn(py, |i| match store.get_interruptible(deadline, i) {
+        let r = block_fn(py, |i| match store.get_in_flight(deadline, i) {
             Err(GetError::Interrupted) => Err(Interrupted),
             r => Ok(r),
         })?;
-        r.map_err(|e| get_error(py, e).unwrap_or_else(|_| unreachable!()))
+        match r {
+            Ok(item) => {
+                store.landed();
+                Ok(item)
+            }
+            Err(e) => Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
+        }
     }
 
     /// The approximate number of items.
