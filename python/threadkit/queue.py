@@ -49,6 +49,13 @@ __all__ = ["Empty", "Full", "ShutDown", "Queue", "PriorityQueue", "LifoQueue", "
 
 _HOOKS = ("_init", "_qsize", "_put", "_get")
 
+# The standard library's internals that real code reads (``with q.mutex: q.queue.clear()``,
+# ``q.queue[0]`` to peek, ``with q.not_empty:``...): a queue that keeps its items in Rust
+# switches to the Python algorithm the first time one is read, or one of these assigned
+# (``q.unfinished_tasks = 0``, ``q._put = spy``).
+_INTERNALS = frozenset({"mutex", "queue", "not_empty", "not_full", "all_tasks_done"})
+_SWITCH_ON_ASSIGN = _INTERNALS | frozenset(_HOOKS) | {"unfinished_tasks", "is_shutdown"}
+
 
 class _QueueType(type):
     """Gives a class that overrides the storage hooks the Python-level algorithm."""
@@ -79,8 +86,27 @@ class Queue(_core.Queue, metaclass=_QueueType):
         # A hooked subclass whose __init__ names Queue.__init__ explicitly gets its setup.
         if isinstance(self, _HookedQueue):
             _HookedQueue.__init__(self, maxsize, name=name)
-        elif name is not None:
+            return
+        if name is not None:
             _core._check_name(type(self).__name__, name)
+        # A subclass may pass `super().__init__` another bound than its constructor got (the
+        # Rust constructor read the constructor's arguments).
+        if maxsize != self.maxsize and type(maxsize) is int:
+            self.maxsize = maxsize
+
+    def __getattr__(self, name):
+        # Only for a name not found: the internals of the standard library's Queue.
+        if name in _INTERNALS and not isinstance(self, _HookedQueue):
+            _use_python_storage(self)
+            return getattr(self, name)
+        raise AttributeError(
+            "%r object has no attribute %r" % (type(self).__name__, name), name=name, obj=self
+        )
+
+    def __setattr__(self, name, value):
+        if name in _SWITCH_ON_ASSIGN and not isinstance(self, _HookedQueue):
+            _use_python_storage(self)
+        object.__setattr__(self, name, value)
 
     def put_nowait(self, item):
         """Put an item into the queue without blocking; raise ``Full`` if there is no room."""
@@ -150,6 +176,9 @@ class _HookedQueue(Queue):
     maxsize = None
     unfinished_tasks = None
     is_shutdown = None
+
+    # Attribute assignment at C speed again (Queue's own checks for a switch to this class).
+    __setattr__ = object.__setattr__
 
     def task_done(self):
         with self.all_tasks_done:
@@ -286,6 +315,64 @@ class PriorityQueue(_HookedQueue):
 
 
 _hooked_variants.update({Queue: _HookedQueue, LifoQueue: _HookedLifoQueue})
+
+# The class an instance of a Rust-storage class switches to: a subclass of its class that runs
+# the Python algorithm, with the same name (made once per class).
+_python_variants = {}
+_switch_lock = _Lock(name="threadkit.queue switch to Python storage")
+
+
+def _python_variant(cls):
+    variant = _python_variants.get(cls)
+    if variant is None:
+        if cls in _hooked_variants:
+            bases = (_hooked_variants[cls],)
+        else:
+            base = next(b for b in cls.__mro__ if b in _hooked_variants)
+            bases = (cls, _hooked_variants[base])
+        variant = _QueueType(cls.__name__, bases, {"__module__": cls.__module__})
+        variant.__qualname__ = cls.__qualname__
+        variant.__doc__ = cls.__doc__
+        _python_variants[cls] = variant
+    return variant
+
+
+def _use_python_storage(q):
+    """Moves ``q``'s items from Rust to a Python ``deque`` (a ``list`` for a ``LifoQueue``)
+    and makes it run CPython's algorithm from now on, with ``mutex``, ``queue``, ``not_empty``,
+    ``not_full``, ``all_tasks_done`` and plain ``maxsize``/``unfinished_tasks``/``is_shutdown``
+    attributes, exactly as the standard library's. Its class becomes a subclass of its class,
+    of the same name. Calls blocked in Rust, and bound methods taken earlier, go on there.
+
+    Costs what the standard library's queue costs (the Python algorithm, over threadkit's
+    locks) instead of the Rust queue's speed, for this queue only.
+    """
+    with _switch_lock:
+        if isinstance(q, _HookedQueue):
+            return
+        variant = _python_variant(type(q))
+        label = {"_label": q._label}
+        mutex = _Lock(**label)
+        d = q.__dict__
+        d["mutex"] = mutex
+        d["not_empty"] = _Condition(mutex, **label)
+        d["not_full"] = _Condition(mutex, **label)
+        d["all_tasks_done"] = _Condition(mutex, **label)
+        maxsize = q.maxsize
+        # Holding the mutex: a call that arrives on the Python side (a new one, or one that was
+        # blocked in Rust) waits until the items are in.
+        with mutex:
+            q.__class__ = variant
+            items, unfinished, is_shutdown = _core.Queue._to_python_storage(q)
+            d["maxsize"] = maxsize
+            q._init(maxsize)
+            for item in items:
+                q._put(item)
+            d["unfinished_tasks"] = unfinished
+            d["is_shutdown"] = is_shutdown
+            # Wake whoever came to the Python side meanwhile (it re-checks under the mutex).
+            q.not_empty.notify_all()
+            q.not_full.notify_all()
 
 SimpleQueue = _core.SimpleQueue
 

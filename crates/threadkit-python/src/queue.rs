@@ -5,7 +5,7 @@
 //! `PriorityQueue` (whose ordering calls the items' `__lt__`), run CPython's algorithm in Python
 //! frames instead (`threadkit/queue.py`): Rust never calls user code (ARCHITECTURE.md rule 1).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -137,6 +137,38 @@ pub struct PyQueue {
     store: Store,
     /// `maxsize` as given (the standard library keeps a negative one as it is).
     maxsize: AtomicI64,
+    /// The instance now keeps its items in Python (`_to_python_storage`): every method here
+    /// hands the call to the instance's Python method of the same name.
+    moved: AtomicBool,
+}
+
+/// What a method of a queue whose items moved to Python does: the call made again by name,
+/// which now finds the Python algorithm (threadkit/queue.py `_use_python_storage`). A bound
+/// method taken before the move, or a call blocked in Rust at the move, ends up there.
+macro_rules! if_moved {
+    // A method returning None.
+    ($slf:expr, $name:literal, $args:expr, ()) => {
+        if $slf.get().moved.load(Ordering::Relaxed) {
+            return $slf.call_method1($name, $args).map(|_| ());
+        }
+    };
+    // A method returning an item.
+    ($slf:expr, $name:literal, $args:expr, item) => {
+        if $slf.get().moved.load(Ordering::Relaxed) {
+            return $slf.call_method1($name, $args).map(Bound::unbind);
+        }
+    };
+    ($slf:expr, $name:literal, $args:expr) => {
+        if $slf.get().moved.load(Ordering::Relaxed) {
+            return Ok($slf.call_method1($name, $args)?.extract()?);
+        }
+    };
+}
+
+/// The time left before `deadline` as the `timeout` argument of a call made again: None for
+/// never (or for a call that did not block).
+fn timeout_left(deadline: Deadline) -> Option<f64> {
+    deadline.remaining().map(|d| d.as_secs_f64())
 }
 
 fn put_error(py: Python<'_>, e: PutError<Item>) -> Result<PyErr, Interrupted> {
@@ -188,6 +220,7 @@ impl PyQueue {
                 Store::Fifo(threadkit::Queue::new(bound).with_label(label))
             },
             maxsize: AtomicI64::new(maxsize),
+            moved: AtomicBool::new(false),
         })
     }
 
@@ -202,14 +235,15 @@ impl PyQueue {
         text_signature = "($self, item, block=True, timeout=None)"
     )]
     fn put(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         item: Item,
         block: Truthy,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let bounded = each!(&self.store, q => q.maxsize()) > 0;
-        if each!(&self.store, q => q.is_shutdown()) {
+        if_moved!(slf, "put", (item, block.0, timeout), ());
+        let (this, py) = (slf.get(), slf.py());
+        let bounded = each!(&this.store, q => q.maxsize()) > 0;
+        if each!(&this.store, q => q.is_shutdown()) {
             return Err(shut_down(py));
         }
         let deadline = if !block.0 {
@@ -220,14 +254,25 @@ impl PyQueue {
         } else {
             Deadline::never()
         };
-        let item = match each!(&self.store, q => q.try_put(item)) {
+        let item = match each!(&this.store, q => q.try_put(item)) {
             Ok(()) => return Ok(()),
             Err(PutError::Full(item)) if !deadline.has_passed() => item,
+            Err(PutError::ShutDown(item)) if this.moved.load(Ordering::Relaxed) => {
+                return slf
+                    .call_method1("put", (item, block.0, timeout))
+                    .map(|_| ());
+            }
             Err(e) => return Err(put_error(py, e).unwrap_or_else(|_| unreachable!())),
         };
-        let store = &self.store;
-        let r = block_put(py, |i| store.put_interruptible(item, deadline, i))?;
-        r.map_err(|e| put_error(py, e).unwrap_or_else(|_| unreachable!()))
+        let store = &this.store;
+        match block_put(py, |i| store.put_interruptible(item, deadline, i))? {
+            Ok(()) => Ok(()),
+            // Blocked while the items moved to Python: put there, in the time left.
+            Err(PutError::ShutDown(item)) if this.moved.load(Ordering::Relaxed) => slf
+                .call_method1("put", (item, true, timeout_left(deadline)))
+                .map(|_| ()),
+            Err(e) => Err(put_error(py, e).unwrap_or_else(|_| unreachable!())),
+        }
     }
 
     /// Remove and return an item, blocking while the queue is empty (unless `block` is
@@ -238,28 +283,34 @@ impl PyQueue {
         text_signature = "($self, block=True, timeout=None)"
     )]
     fn get(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         block: Truthy,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Item> {
+        if_moved!(slf, "get", (block.0, timeout), item);
+        let (this, py) = (slf.get(), slf.py());
         let deadline = if block.0 {
-            if timeout.is_some() && each!(&self.store, q => q.is_shutdown() && q.empty()) {
+            if timeout.is_some() && each!(&this.store, q => q.is_shutdown() && q.empty()) {
                 return Err(shut_down(py));
             }
             deadline_of(queue_timeout(timeout)?)?
         } else {
             Deadline::now()
         };
-        match each!(&self.store, q => q.try_get()) {
+        match each!(&this.store, q => q.try_get()) {
             Ok(item) => return Ok(item),
             Err(GetError::Empty) if !deadline.has_passed() => {}
+            Err(GetError::ShutDown) if this.moved.load(Ordering::Relaxed) => {
+                return slf
+                    .call_method1("get", (block.0, timeout))
+                    .map(Bound::unbind);
+            }
             Err(e) => return Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
         }
         // The item a blocked get takes stays counted in qsize()/empty() until this thread is
         // back in Python, as in the standard library, where the getter takes it itself once it
         // runs again (code that samples qsize() next to its workers' state relies on it).
-        let store = &self.store;
+        let store = &this.store;
         let r = block_fn(py, |i| match store.get_in_flight(deadline, i) {
             Err(GetError::Interrupted) => Err(Interrupted),
             r => Ok(r),
@@ -269,23 +320,30 @@ impl PyQueue {
                 store.landed();
                 Ok(item)
             }
+            // Blocked while the items moved to Python: get there, in the time left.
+            Err(GetError::ShutDown) if this.moved.load(Ordering::Relaxed) => slf
+                .call_method1("get", (true, timeout_left(deadline)))
+                .map(Bound::unbind),
             Err(e) => Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
         }
     }
 
     /// The approximate number of items.
-    fn qsize(&self) -> usize {
-        each!(&self.store, q => q.qsize())
+    fn qsize(slf: &Bound<'_, Self>) -> PyResult<usize> {
+        if_moved!(slf, "qsize", ());
+        Ok(each!(&slf.get().store, q => q.qsize()))
     }
 
     /// Whether the queue is empty (approximately, as in the standard library).
-    fn empty(&self) -> bool {
-        each!(&self.store, q => q.empty())
+    fn empty(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        if_moved!(slf, "empty", ());
+        Ok(each!(&slf.get().store, q => q.empty()))
     }
 
     /// Whether the queue is full (approximately, as in the standard library).
-    fn full(&self) -> bool {
-        each!(&self.store, q => q.full())
+    fn full(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        if_moved!(slf, "full", ());
+        Ok(each!(&slf.get().store, q => q.full()))
     }
 
     /// The bound given at construction (0: unbounded).
@@ -315,27 +373,64 @@ impl PyQueue {
 
     /// Mark one item taken with `get()` as processed. Raises `ValueError` if called more
     /// times than items were put.
-    fn task_done(&self) -> PyResult<()> {
-        each!(&self.store, q => q.task_done())
+    fn task_done(slf: &Bound<'_, Self>) -> PyResult<()> {
+        if_moved!(slf, "task_done", (), ());
+        each!(&slf.get().store, q => q.task_done())
             .map_err(|e: TaskDoneError| PyValueError::new_err(e.to_string()))
     }
 
     /// Block until every item put has been marked done.
-    fn join(&self, py: Python<'_>) -> PyResult<()> {
-        let store = &self.store;
-        block_fn(py, |i| {
+    fn join(slf: &Bound<'_, Self>) -> PyResult<()> {
+        if_moved!(slf, "join", (), ());
+        let this = slf.get();
+        let store = &this.store;
+        block_fn(slf.py(), |i| {
             each!(store, q => q.join_interruptible(Deadline::never(), i)).map(|_| ())
-        })
+        })?;
+        if this.moved.load(Ordering::Relaxed) {
+            // Woken by the move to Python (it marks the Rust side's tasks done): wait there.
+            slf.call_method0("join")?;
+        }
+        Ok(())
     }
 
     /// Shut the queue down: puts raise `ShutDown`; gets raise it once the queue is empty.
     /// With `immediate`, the queue is emptied at once (each removed item counts as done) and
     /// every blocked caller is woken.
     #[pyo3(signature = (immediate=false))]
-    fn shutdown(&self, py: Python<'_>, immediate: bool) {
-        let store = &self.store;
+    fn shutdown(slf: &Bound<'_, Self>, immediate: bool) -> PyResult<()> {
+        if_moved!(slf, "shutdown", (immediate,), ());
+        let store = &slf.get().store;
         // Items dropped here are released when the GIL is next held.
-        py.detach(|| each!(store, q => q.shutdown(immediate)));
+        slf.py().detach(|| each!(store, q => q.shutdown(immediate)));
+        Ok(())
+    }
+
+    /// Gives up the Rust storage, for an instance that switches to the Python algorithm
+    /// (threadkit/queue.py `_use_python_storage`, when code touches `mutex`, `queue`...):
+    /// from now on every method here calls the instance's Python method of the same name,
+    /// and every call blocked here wakes up and goes there. Returns the items (oldest put
+    /// first), the unfinished task count and whether `shutdown()` was called. Called once,
+    /// with the Python side's `mutex` held, so that nothing runs there before the items are in.
+    fn _to_python_storage(&self) -> (Vec<Item>, usize, bool) {
+        self.moved.store(true, Ordering::Relaxed);
+        let was_shut_down = each!(&self.store, q => q.is_shutdown());
+        // Shut down: blocked gets and puts wake with `ShutDown` and see `moved`; a put racing
+        // with this (free-threaded) either lands before the drain or fails after it.
+        each!(&self.store, q => q.shutdown(false));
+        let mut items = Vec::new();
+        while let Ok(item) = each!(&self.store, q => q.try_get()) {
+            items.push(item);
+        }
+        if matches!(self.store, Store::Lifo(_)) {
+            items.reverse(); // taken newest first
+        }
+        // Marking the tasks done wakes blocked joins, which see `moved` too.
+        let unfinished = each!(&self.store, q => q.unfinished_tasks());
+        for _ in 0..unfinished {
+            let _ = each!(&self.store, q => q.task_done());
+        }
+        (items, unfinished, was_shut_down)
     }
 
     /// Reset the queue's internal lock in a child process after `fork()`.
