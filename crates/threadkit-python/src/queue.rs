@@ -160,7 +160,7 @@ macro_rules! if_moved {
     };
     ($slf:expr, $name:literal, $args:expr) => {
         if $slf.get().moved.load(Ordering::Relaxed) {
-            return Ok($slf.call_method1($name, $args)?.extract()?);
+            return $slf.call_method1($name, $args)?.extract();
         }
     };
 }
