@@ -20,10 +20,14 @@ The whole API of CPython 3.13 is offered on every version, ``shutdown()`` and ``
 included. ``Empty`` and ``Full`` are the standard library's classes, and so is ``ShutDown``
 from 3.13 on (before 3.13 it is threadkit's own, the same class everywhere in threadkit).
 
-Differences from the standard library: a queue that keeps its items in Rust has no ``mutex``,
-``not_empty``, ``not_full``, ``all_tasks_done`` or ``queue`` attributes, its ``unfinished_tasks``
-is read-only, and ``maxsize`` and ``unfinished_tasks`` are properties rather than instance
-attributes (a subclass that overrides the hooks has them all, as in the standard library).
+Differences from the standard library: a queue that keeps its items in Rust has ``maxsize``
+and ``unfinished_tasks`` as properties rather than instance attributes, and no ``mutex``,
+``not_empty``, ``not_full``, ``all_tasks_done`` or ``queue`` until code reads one: then (or
+when code assigns one of them, a storage hook such as ``_put``, or ``unfinished_tasks``) that
+queue switches to CPython's algorithm over a ``deque``, items and blocked callers included, and
+has them all, as the standard library's (at its speed). Its class becomes a subclass of its
+class with the same name. ``qsize()`` and ``empty()`` count an item handed to a blocked
+``get()`` until the getter runs Python again, as the standard library's do.
 ``get``/``put`` with a NaN timeout give up at once, where the standard library spins forever.
 A ``PriorityQueue.put`` whose item cannot be compared raises the same ``TypeError`` but leaves
 the queue unchanged (the standard library keeps the item in its heap).
