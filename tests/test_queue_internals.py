@@ -222,3 +222,47 @@ def test_unknown_attributes_are_still_attribute_errors(mods):
     q = queue.Queue()
     with pytest.raises(AttributeError, match="'Queue' object has no attribute 'mutexx'"):
         q.mutexx
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_switching_under_load_loses_nothing(mods, kind):
+    # Producers and consumers hold bound methods taken before the switch, block on a bounded
+    # queue, and mark tasks done; the switch happens in the middle. Every item arrives once
+    # and join() returns.
+    queue, threading = mods
+    q = getattr(queue, kind)(maxsize=8)
+    per, producers, consumers = 2000, 4, 4
+    halfway = threading.Event()
+    got = [[] for _ in range(consumers)]
+
+    def produce(p):
+        put = q.put
+        for i in range(per):
+            put((p, i))
+
+    def consume(c):
+        get, task_done, mine = q.get, q.task_done, got[c]
+        while True:
+            item = get(timeout=JOIN_TIMEOUT)
+            task_done()
+            if item is None:
+                return
+            mine.append(item)
+            if len(mine) == per // 4:
+                halfway.set()
+
+    threads = [start(threading, lambda c=c: consume(c)) for c in range(consumers)]
+    threads += [start(threading, lambda p=p: produce(p)) for p in range(producers)]
+    assert halfway.wait(JOIN_TIMEOUT)
+    with q.mutex:  # the switch, for threadkit's queue
+        assert len(q.queue) <= 8
+    for t in threads[consumers:]:
+        assert joined(t)
+    for _ in range(consumers):
+        q.put(None)
+    for t in threads[:consumers]:
+        assert joined(t)
+    q.join()
+    items = [item for mine in got for item in mine]
+    assert sorted(items) == [(p, i) for p in range(producers) for i in range(per)]
+    assert q.unfinished_tasks == 0 and q.qsize() == 0

@@ -44,6 +44,7 @@ from time import monotonic as _time
 from threadkit import _core
 from threadkit.threading import Condition as _Condition
 from threadkit.threading import Lock as _Lock
+from threadkit.threading import RLock as _RLock
 
 Empty = _std.Empty
 Full = _std.Full
@@ -100,9 +101,14 @@ class Queue(_core.Queue, metaclass=_QueueType):
 
     def __getattr__(self, name):
         # Only for a name not found: the internals of the standard library's Queue.
-        if name in _INTERNALS and not isinstance(self, _HookedQueue):
-            _use_python_storage(self)
-            return getattr(self, name)
+        if name in _INTERNALS:
+            if not isinstance(self, _HookedQueue):
+                _use_python_storage(self)
+                return getattr(self, name)
+            # Perhaps another thread is switching this queue right now (`queue` is made last).
+            with _switch_lock:
+                if name in self.__dict__:
+                    return self.__dict__[name]
         raise AttributeError(
             "%r object has no attribute %r" % (type(self).__name__, name), name=name, obj=self
         )
@@ -323,7 +329,8 @@ _hooked_variants.update({Queue: _HookedQueue, LifoQueue: _HookedLifoQueue})
 # The class an instance of a Rust-storage class switches to: a subclass of its class that runs
 # the Python algorithm, with the same name (made once per class).
 _python_variants = {}
-_switch_lock = _Lock(name="threadkit.queue switch to Python storage")
+# Reentrant: the hooks that fill the new storage may read the queue's attributes.
+_switch_lock = _RLock(name="threadkit.queue switch to Python storage")
 
 
 def _python_variant(cls):
