@@ -119,7 +119,7 @@ def long_switch_interval():
     sys.setswitchinterval(old)
 
 
-@pytest.mark.parametrize("kind", ["Queue", "LifoQueue", "PriorityQueue"])
+@pytest.mark.parametrize("kind", ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"])
 def test_an_item_put_to_a_blocked_getter_counts_until_it_runs(
     queue_mod, kind, long_switch_interval
 ):
@@ -135,11 +135,12 @@ def test_an_item_put_to_a_blocked_getter_counts_until_it_runs(
     q = getattr(queue_mod, kind)()
     got = []
     threading_mod = threadkit_threading if threadkit else std_threading
-    consumer = threading_mod.Thread(target=lambda: got.append(q.get()))
+    consumer = threading_mod.Thread(target=lambda: got.append(q.get()), daemon=True)
     consumer.start()
     if threadkit:
         # Blocked in Rust before the put (threadkit's snapshot detaches: not used after it).
-        _wait_until(lambda: _waiting_kind(consumer.ident) == "Queue.get")
+        waits_for = "SimpleQueue.get" if kind == "SimpleQueue" else "Queue.get"
+        _wait_until(lambda: _waiting_kind(consumer.ident) == waits_for)
     q.put("job")
     _hold_the_gil(0.05)
     assert (q.qsize(), q.empty()) == (1, False)

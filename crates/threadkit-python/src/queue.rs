@@ -590,12 +590,16 @@ impl PySimpleQueue {
         if deadline.has_passed() {
             return Err(Empty::new_err(()));
         }
+        // As Queue.get: the item stays counted in qsize()/empty() until this thread is back
+        // in Python, the order the standard library's C SimpleQueue shows.
         let inner = &self.inner;
-        let r = block_fn(py, |i| match inner.get_interruptible(deadline, i) {
+        let r = block_fn(py, |i| match inner.get_in_flight(deadline, i) {
             Err(GetError::Interrupted) => Err(Interrupted),
             r => Ok(r),
         })?;
-        r.map_err(|_| Empty::new_err(()))
+        let item = r.map_err(|_| Empty::new_err(()))?;
+        inner.landed();
+        Ok(item)
     }
 
     /// Remove and return an item if one is available, else raise `queue.Empty`.

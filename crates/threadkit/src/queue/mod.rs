@@ -1080,7 +1080,7 @@ impl<T, O: Order<T>> fmt::Debug for Queue<T, O> {
 /// the putter still holds the interpreter; this keeps it counted meanwhile. A Rust program does
 /// not need it: it has no interpreter to wait for.
 ///
-/// Implemented for [`Queue`].
+/// Implemented for [`Queue`] and [`SimpleQueue`].
 ///
 /// ```
 /// use threadkit::raw::QueueExt;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 
-use super::GetError;
+use super::{GetError, QueueExt};
 use crate::deadline::{wait_while, Deadline, Interrupt, NoInterrupt, WaitOutcome};
 use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::sync::{Condvar, Mutex, MutexGuard};
@@ -13,6 +13,9 @@ use crate::sync::{Condvar, Mutex, MutexGuard};
 struct SimpleState<T> {
     items: VecDeque<T>,
     getters: usize,
+    /// Items taken by [`QueueExt::get_in_flight`] and not yet [`landed`](QueueExt::landed):
+    /// still counted by `qsize()` and `empty()`.
+    in_flight: usize,
 }
 
 /// An unbounded first-in, first-out queue without task tracking or shutdown, as Python's
@@ -56,6 +59,7 @@ impl<T> SimpleQueue<T> {
             state: Mutex::new(SimpleState {
                 items: VecDeque::new(),
                 getters: 0,
+                in_flight: 0,
             }),
             not_empty: Condvar::new(),
             tag: Tag::here(),
@@ -189,11 +193,28 @@ impl<T> SimpleQueue<T> {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<T, GetError> {
+        self.get_counted::<false>(deadline, interrupt)
+    }
+
+    /// A get; with `IN_FLIGHT`, the item taken stays counted in `qsize()` ([`QueueExt`]).
+    #[inline]
+    fn get_counted<const IN_FLIGHT: bool>(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
         let mut guard = self.state.lock();
         if let Some(item) = guard.items.pop_front() {
+            if IN_FLIGHT {
+                guard.in_flight += 1;
+            }
             return Ok(item);
         }
-        self.get_slow(guard, deadline, interrupt)
+        let (mut guard, r) = self.get_slow(guard, deadline, interrupt);
+        if IN_FLIGHT && r.is_ok() {
+            guard.in_flight += 1;
+        }
+        r
     }
 
     #[cold]
@@ -202,7 +223,7 @@ impl<T> SimpleQueue<T> {
         mut guard: MutexGuard<'a, SimpleState<T>>,
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
-    ) -> Result<T, GetError> {
+    ) -> (MutexGuard<'a, SimpleState<T>>, Result<T, GetError>) {
         let _waiting = Waiting::start(
             WaitOn::new(WaitKind::SimpleQueueGet, &self.tag, &self.tag),
             deadline,
@@ -217,11 +238,12 @@ impl<T> SimpleQueue<T> {
             |s| s.items.is_empty(),
         );
         guard.getters -= 1;
-        match outcome {
+        let r = match outcome {
             WaitOutcome::Ready => Ok(guard.items.pop_front().expect("a ready get finds an item")),
             WaitOutcome::TimedOut => Err(GetError::Empty),
             WaitOutcome::Interrupted => Err(GetError::Interrupted),
-        }
+        };
+        (guard, r)
     }
 
     /// The number of items queued (a snapshot).
@@ -230,7 +252,8 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(threadkit::SimpleQueue::<()>::new().qsize(), 0);
     /// ```
     pub fn qsize(&self) -> usize {
-        self.state.lock().items.len()
+        let guard = self.state.lock();
+        guard.items.len() + guard.in_flight
     }
 
     /// Whether no item is queued (a snapshot).
@@ -258,6 +281,7 @@ impl<T> SimpleQueue<T> {
         {
             let mut guard = self.state.lock_after_fork();
             guard.getters = 0;
+            guard.in_flight = 0;
         }
     }
 }
@@ -267,5 +291,20 @@ impl<T> fmt::Debug for SimpleQueue<T> {
         f.debug_struct("SimpleQueue")
             .field("qsize", &self.qsize())
             .finish()
+    }
+}
+
+impl<T> QueueExt<T> for SimpleQueue<T> {
+    fn get_in_flight(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        self.get_counted::<true>(deadline, interrupt)
+    }
+
+    fn landed(&self) {
+        let mut guard = self.state.lock();
+        guard.in_flight = guard.in_flight.saturating_sub(1);
     }
 }
