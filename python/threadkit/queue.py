@@ -327,14 +327,15 @@ class PriorityQueue(_HookedQueue):
 _hooked_variants.update({Queue: _HookedQueue, LifoQueue: _HookedLifoQueue})
 
 # The class an instance of a Rust-storage class switches to: a subclass of its class that runs
-# the Python algorithm, with the same name (made once per class).
-_python_variants = {}
+# the Python algorithm, with the same name (made once per class, kept in the class's own
+# namespace so that it goes away with the class).
+_VARIANT = "_threadkit_python_variant"
 # Reentrant: the hooks that fill the new storage may read the queue's attributes.
 _switch_lock = _RLock(name="threadkit.queue switch to Python storage")
 
 
 def _python_variant(cls):
-    variant = _python_variants.get(cls)
+    variant = cls.__dict__.get(_VARIANT)
     if variant is None:
         if cls in _hooked_variants:
             bases = (_hooked_variants[cls],)
@@ -344,7 +345,7 @@ def _python_variant(cls):
         variant = _QueueType(cls.__name__, bases, {"__module__": cls.__module__})
         variant.__qualname__ = cls.__qualname__
         variant.__doc__ = cls.__doc__
-        _python_variants[cls] = variant
+        type.__setattr__(cls, _VARIANT, variant)
     return variant
 
 
