@@ -386,15 +386,25 @@ impl PyFuture {
             .map(|(c, _)| c.clone_ref(py))
     }
 
-    /// Install `condition` (over `rlock`) as the `_condition` unless one exists; return the
-    /// one in place.
+    /// Install `condition` (over `rlock`) as the `_condition` unless one exists (or in place
+    /// of it, with `replace`: a subclass assigning `self._condition`); return the one in place.
+    #[pyo3(signature = (condition, rlock, replace=false))]
     fn _set_condition(
         &self,
         py: Python<'_>,
         condition: Py<PyAny>,
         rlock: Py<PyRLock>,
+        replace: bool,
     ) -> Py<PyAny> {
         let mut ext = lock(&self.ext);
+        if replace {
+            // The old one is dropped outside the internal mutex (its lock may be the last
+            // reference to a Python object whose finaliser runs Python code).
+            let old = ext.condition.replace((condition.clone_ref(py), rlock));
+            drop(ext);
+            drop(old);
+            return condition;
+        }
         ext.condition
             .get_or_insert((condition, rlock))
             .0
