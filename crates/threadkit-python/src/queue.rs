@@ -939,7 +939,7 @@ impl PriorityStore {
         timeout: Option<&Bound<'_, PyAny>>,
         moved: &AtomicBool,
     ) -> PyResult<Result<(), (Item, Deadline)>> {
-        if self.units.is_shutdown() {
+        if self.units.is_shutdown() && !moved.load(Ordering::Relaxed) {
             return Err(shut_down(py));
         }
         let deadline = if !block {
@@ -1048,7 +1048,11 @@ impl PriorityStore {
             ));
         }
         let deadline = if block {
-            if timeout.is_some() && self.units.is_shutdown() && self.units.empty() {
+            if timeout.is_some()
+                && self.units.is_shutdown()
+                && self.units.empty()
+                && !moved.load(Ordering::Relaxed)
+            {
                 return Err(shut_down(py));
             }
             deadline_of(queue_timeout(timeout)?)?
