@@ -5,7 +5,9 @@
 //! `<`, called while attached with no internal lock held (ARCHITECTURE.md rules 1 and 2); its
 //! core queue holds one unit per item. A subclass that overrides the storage hooks (`_init`,
 //! `_qsize`, `_put`, `_get`) runs CPython's algorithm in Python frames instead
-//! (`threadkit/queue.py`): Rust never calls those hooks.
+//! (`threadkit/queue.py`): Rust never calls those hooks. So does an instance whose internals
+//! (`mutex`, `queue`...) code touches: `_to_python_storage` hands its items over and every
+//! method here then calls the Python one (`moved`).
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
