@@ -18,7 +18,7 @@ DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocstrings>=0.29,<2'
 LOOM_MAX_PREEMPTIONS ?= 2
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test bench rust-test loom py-test wheel wheel-test dist docs develop clean real-world
+.PHONY: demo test bench bench-programs rust-test loom py-test wheel wheel-test dist docs develop clean real-world
 
 $(VENV)/.deps:
 	$(PYTHON) -m venv $(VENV)
@@ -116,6 +116,10 @@ bench: develop
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check matplotlib
 	$(VENV)/bin/python bench/bench.py --write bench/results.md --chart bench/results.png --readme README.md
 	$(VENV)/bin/python bench/bench.py --debug --readme README.md
+
+# Whole programs (bench/programs/), timed as processes plainly and under python -m threadkit.
+bench-programs: develop
+	$(VENV)/bin/python bench/programs/run.py --write bench/programs/results.md
 
 clean:
 	cargo clean

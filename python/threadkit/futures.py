@@ -85,7 +85,8 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
     The whole API of ``concurrent.futures.Future``, and its internal attributes that the
     standard library's ``wait``/``as_completed`` use (``_condition``, ``_state``, ``_waiters``,
     read-only ``_result``, ``_exception``, ``_done_callbacks``). Differs in that ``_condition``
-    is a threadkit ``Condition`` over an ``RLock``, created the first time it is asked for, and
+    is a threadkit ``Condition`` over an ``RLock``, created the first time it is asked for (a
+    subclass may assign its own, over a threadkit ``RLock``), and
     ``result()``/``exception()`` wait in Rust rather than on it.
     """
 
@@ -125,6 +126,20 @@ class Future(_core.Future, _cf.Future, metaclass=_FutureType):
             lock = _threading.RLock(order_checked=False)
             condition = self._set_condition(_threading.Condition(lock), lock)
         return condition
+
+    @_condition.setter
+    def _condition(self, condition):
+        # A subclass that assigns its own condition in `__init__`, as the standard library's
+        # `Future.__init__` does (`self._condition = threading.Condition()`): the state changes
+        # take its lock from now on, so `with self._condition:` in the subclass excludes them.
+        lock = getattr(condition, "_lock", None)
+        if not isinstance(lock, _core.RLock):
+            raise TypeError(
+                "threadkit's Future._condition must be a Condition over a threadkit RLock, "
+                "such as threadkit.threading.Condition() (threading.Condition() under "
+                "python -m threadkit), not %r" % (condition,)
+            )
+        self._set_condition(condition, lock, True)
 
     def _after(self, flags, method):
         """What a state change left to Python: with ``_LOCKED`` (the condition's lock held),

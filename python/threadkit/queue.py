@@ -21,15 +21,22 @@ The whole API of CPython 3.13 is offered on every version, ``shutdown()`` and ``
 included. ``Empty`` and ``Full`` are the standard library's classes, and so is ``ShutDown``
 from 3.13 on (before 3.13 it is threadkit's own, the same class everywhere in threadkit).
 
-Differences from the standard library: a queue that keeps its items in Rust has no ``mutex``,
-``not_empty``, ``not_full``, ``all_tasks_done`` or ``queue`` attributes, its ``unfinished_tasks``
-is read-only, and ``maxsize`` and ``unfinished_tasks`` are properties rather than instance
-attributes (a subclass that overrides the hooks has them all, as in the standard library).
+Differences from the standard library: a queue that keeps its items in Rust has ``maxsize`` and
+``unfinished_tasks`` as properties rather than instance attributes, and no ``mutex``,
+``not_empty``, ``not_full``, ``all_tasks_done`` or ``queue`` until code reads one: then (or when
+code assigns one of them, a storage hook such as ``_put``, or ``unfinished_tasks``) that queue
+switches to CPython's algorithm over a ``deque`` (a ``list`` for a ``LifoQueue``; for a
+``PriorityQueue`` a ``list`` kept as a ``heapq`` heap, the Rust heap element for element), items
+and blocked callers included, and has them all, as the standard library's (at its speed). Its
+class becomes a subclass of its class with the same name. ``qsize()`` and ``empty()`` count an
+item handed to a blocked ``get()`` until the getter runs Python again, as the standard library's
+do.
 ``get``/``put`` with a NaN timeout give up at once, where the standard library spins forever.
 A ``PriorityQueue`` comparison that raises (an item that cannot be compared: the same
 ``TypeError``) leaves the queue unchanged (the standard library keeps a failed put's item in its
 heap and loses a failed get's). A ``__lt__`` may put into the same queue, from its own thread
-or another, without a deadlock; a get from the same queue in a ``__lt__`` is ``RuntimeError``.
+or another, without a deadlock; a get from the same queue in a ``__lt__``, or reading its
+internals there, is ``RuntimeError``.
 """
 
 import queue as _std
@@ -43,6 +50,7 @@ from time import monotonic as _time
 from threadkit import _core
 from threadkit.threading import Condition as _Condition
 from threadkit.threading import Lock as _Lock
+from threadkit.threading import RLock as _RLock
 
 Empty = _std.Empty
 Full = _std.Full
@@ -51,6 +59,13 @@ ShutDown = _core.ShutDown
 __all__ = ["Empty", "Full", "ShutDown", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"]
 
 _HOOKS = ("_init", "_qsize", "_put", "_get")
+
+# The standard library's internals that real code reads (``with q.mutex: q.queue.clear()``,
+# ``q.queue[0]`` to peek, ``with q.not_empty:``...): a queue that keeps its items in Rust
+# switches to the Python algorithm the first time one is read, or one of these assigned
+# (``q.unfinished_tasks = 0``, ``q._put = spy``).
+_INTERNALS = frozenset({"mutex", "queue", "not_empty", "not_full", "all_tasks_done"})
+_SWITCH_ON_ASSIGN = _INTERNALS | frozenset(_HOOKS) | {"unfinished_tasks", "is_shutdown"}
 
 
 class _QueueType(type):
@@ -82,8 +97,32 @@ class Queue(_core.Queue, metaclass=_QueueType):
         # A hooked subclass whose __init__ names Queue.__init__ explicitly gets its setup.
         if isinstance(self, _HookedQueue):
             _HookedQueue.__init__(self, maxsize, name=name)
-        elif name is not None:
+            return
+        if name is not None:
             _core._check_name(type(self).__name__, name)
+        # A subclass may pass `super().__init__` another bound than its constructor got (the
+        # Rust constructor read the constructor's arguments).
+        if maxsize != self.maxsize and type(maxsize) is int:
+            self.maxsize = maxsize
+
+    def __getattr__(self, name):
+        # Only for a name not found: the internals of the standard library's Queue.
+        if name in _INTERNALS:
+            if not isinstance(self, _HookedQueue):
+                _use_python_storage(self)
+                return getattr(self, name)
+            # Perhaps another thread is switching this queue right now (`queue` is made last).
+            with _switch_lock:
+                if name in self.__dict__:
+                    return self.__dict__[name]
+        raise AttributeError(
+            "%r object has no attribute %r" % (type(self).__name__, name), name=name, obj=self
+        )
+
+    def __setattr__(self, name, value):
+        if name in _SWITCH_ON_ASSIGN and not isinstance(self, _HookedQueue):
+            _use_python_storage(self)
+        object.__setattr__(self, name, value)
 
     def put_nowait(self, item):
         """Put an item into the queue without blocking; raise ``Full`` if there is no room."""
@@ -153,6 +192,9 @@ class _HookedQueue(Queue):
     maxsize = None
     unfinished_tasks = None
     is_shutdown = None
+
+    # Attribute assignment at C speed again (Queue's own checks for a switch to this class).
+    __setattr__ = object.__setattr__
 
     def task_done(self):
         with self.all_tasks_done:
@@ -305,6 +347,101 @@ class _HookedPriorityQueue(_HookedQueue, PriorityQueue):
 _hooked_variants.update(
     {Queue: _HookedQueue, LifoQueue: _HookedLifoQueue, PriorityQueue: _HookedPriorityQueue}
 )
+
+# The class an instance of a Rust-storage class switches to: a subclass of its class that runs
+# the Python algorithm, with the same name (made once per class, kept in the class's own
+# namespace so that it goes away with the class).
+_VARIANT = "_threadkit_python_variant"
+# Reentrant: the hooks that fill the new storage may read the queue's attributes.
+_switch_lock = _RLock(name="threadkit.queue switch to Python storage")
+
+
+def _python_variant(cls):
+    variant = cls.__dict__.get(_VARIANT)
+    if variant is None:
+        if cls in _hooked_variants:
+            bases = (_hooked_variants[cls],)
+        else:
+            base = next(b for b in cls.__mro__ if b in _hooked_variants)
+            bases = (cls, _hooked_variants[base])
+        variant = _QueueType(cls.__name__, bases, {"__module__": cls.__module__})
+        variant.__qualname__ = cls.__qualname__
+        variant.__doc__ = cls.__doc__
+        type.__setattr__(cls, _VARIANT, variant)
+    return variant
+
+
+def _use_python_storage(q):
+    """Moves ``q``'s items from Rust to a Python ``deque`` (a ``list`` for a ``LifoQueue``, a
+    ``list`` kept as a ``heapq`` heap for a ``PriorityQueue``) and makes it run CPython's
+    algorithm from now on, with ``mutex``, ``queue``, ``not_empty``, ``not_full``,
+    ``all_tasks_done`` and plain ``maxsize``/``unfinished_tasks``/``is_shutdown`` attributes,
+    exactly as the standard library's. Its class becomes a subclass of its class, of the same
+    name. Calls blocked in Rust, and bound methods taken earlier, go on there.
+
+    Costs what the standard library's queue costs (the Python algorithm, over threadkit's
+    locks) instead of the Rust queue's speed, for this queue only.
+    """
+    # A PriorityQueue's heap first, as its own operations take it (waiting while another
+    # thread orders it; RuntimeError from this thread's own comparison), and before
+    # _switch_lock: a comparison runs with the heap held and may read another queue's internals.
+    _core.Queue._hold_storage(q)
+    try:
+        with _switch_lock:
+            if isinstance(q, _HookedQueue):
+                return
+            error = _switch(q)
+    finally:
+        _core.Queue._release_storage(q)
+    if error is not None:
+        raise error
+
+
+def _switch(q):
+    variant = _python_variant(type(q))
+    label = {"_label": q._label}
+    mutex = _Lock(**label)
+    # Held before it is published: a call that arrives on the Python side (a new one, or one
+    # that was blocked in Rust), or code that reads ``q.mutex`` meanwhile, waits until the items
+    # are in. (Taken without waiting, so debug mode sees no order: nobody else has it yet.)
+    mutex.acquire(False)
+    error = None
+    try:
+        d = q.__dict__
+        d["mutex"] = mutex
+        d["not_empty"] = _Condition(mutex, **label)
+        d["not_full"] = _Condition(mutex, **label)
+        d["all_tasks_done"] = _Condition(mutex, **label)
+        maxsize = q.maxsize
+        q.__class__ = variant
+        items, pending, unfinished, is_shutdown = _core.Queue._to_python_storage(q)
+        d["maxsize"] = maxsize
+        q._init(maxsize)
+        if isinstance(q, PriorityQueue):
+            # The heap as it is (a valid heapq list, in its order), then the puts that came
+            # while it was being ordered.
+            q.queue.extend(items)
+            for item in pending:
+                try:
+                    q._put(item)
+                except Exception as e:
+                    # As when the Rust heap merges a pending put: the item stays (here at the
+                    # heap's end, where the standard library's failed heappush leaves it) and
+                    # the comparison's error is raised, once the switch is complete.
+                    q.queue.append(item)
+                    error = error or e
+        else:
+            for item in items:
+                q._put(item)
+        d["unfinished_tasks"] = unfinished
+        d["is_shutdown"] = is_shutdown
+        # Wake whoever came to the Python side meanwhile (it re-checks under the mutex).
+        q.not_empty.notify_all()
+        q.not_full.notify_all()
+    finally:
+        mutex.release()
+    return error
+
 
 SimpleQueue = _core.SimpleQueue
 

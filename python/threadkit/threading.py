@@ -53,6 +53,19 @@ from threadkit._core import (
     get_native_id,
 )
 
+_core_get_ident = get_ident
+
+
+def _get_ident():
+    # `get_ident()` as the standard library's own code calls it: through its module's globals,
+    # so that a replacement a program assigns (to observe thread start and exit) is called here
+    # too, whether it was assigned to this module or to the standard library's `threading`
+    # (which `import threading` reaches, through the stand-in, under `python -m threadkit`).
+    f = get_ident
+    if f is _core_get_ident:
+        f = _std.get_ident
+    return f()
+
 __all__ = list(_std.__all__)
 
 # CPython's alias of the lock factory.
@@ -438,7 +451,7 @@ class Thread(_std.Thread, metaclass=_ThreadType):
     def _bootstrap_inner(self):
         tk = self._tk
         try:
-            ident = self._ident = get_ident()
+            ident = self._ident = _get_ident()
             self._native_id = get_native_id()
             if not _compat.JOINABLE:
                 self._set_tstate_lock()
@@ -459,8 +472,9 @@ class Thread(_std.Thread, metaclass=_ThreadType):
         finally:
             with _compat.active_limbo_lock():
                 # `_active` is keyed by the running thread's ident (a child after fork re-keys it).
-                if _std_active.get(get_ident()) is self:
-                    del _std_active[get_ident()]
+                ident = _get_ident()
+                if _std_active.get(ident) is self:
+                    del _std_active[ident]
             tk.mark_finished()
 
     def _set_tstate_lock(self):
@@ -494,13 +508,13 @@ class Thread(_std.Thread, metaclass=_ThreadType):
         self._tstate_lock = None
         if not self._daemonic:
             _compat.maintain_shutdown_locks()
-        if self._ident == get_ident() and self._tk.is_alive():
+        if self._ident == _get_ident() and self._tk.is_alive():
             # Shutdown of a forked child whose main thread is this one.
             self._tk.mark_finished()
 
     def _delete(self):
         with _compat.active_limbo_lock():
-            _std_active.pop(get_ident(), None)
+            _std_active.pop(_get_ident(), None)
 
     def join(self, timeout=None):
         """Wait until the thread ends, or at most ``timeout`` seconds (``None``: no limit);
@@ -656,7 +670,7 @@ def current_thread():
     standard library's, its main thread, or (for a thread neither started) a dummy thread
     object of the standard library, as ``threading.current_thread()``."""
     try:
-        return _std_active[get_ident()]
+        return _std_active[_get_ident()]
     except KeyError:
         return _std.current_thread()
 
@@ -731,7 +745,7 @@ def _after_fork_in_child():
     # Runs after the standard library's own `_after_fork` (registered first, at its import):
     # `_active` holds only the forking thread, which is the new main thread.
     _core._after_fork_in_child()
-    me = _std_active.get(get_ident())
+    me = _std_active.get(_get_ident())
     if isinstance(me, Thread):
         me._native_id = get_native_id()
 

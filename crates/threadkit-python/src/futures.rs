@@ -73,6 +73,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// An empty list, made *before* the caller takes the internal mutex (`ext`), to be stored
+/// under it: making a Python object may start the garbage collector, which runs finalisers and
+/// `gc.callbacks` (Python code, which may let another thread run); that thread then blocked on
+/// the mutex with the GIL held, and the process hung (ARCHITECTURE.md rule 2; seen in
+/// tests/test_futures_stress.py, with hypothesis' gc callback installed). Declared before the
+/// guard, an unused one is dropped after the mutex is let go.
+fn spare_list(py: Python<'_>) -> Py<PyList> {
+    PyList::empty(py).unbind()
+}
+
 /// The error the core stores for a future that finished with a Python exception (the
 /// exception object itself is kept beside it, in [`Ext`]).
 #[derive(Debug)]
@@ -370,13 +380,18 @@ impl PyFuture {
     /// Append `fn` to the done-callbacks if the future is not done; return whether it did
     /// (if not, the caller calls it now).
     fn _add_callback(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<bool> {
+        // Made before the mutex is taken (and dropped after it, if unused): see `spare_list`.
+        let mut spare = Some(spare_list(py));
         let mut ext = lock(&self.ext);
         if self.core.done() {
             return Ok(false);
         }
-        match &ext.callbacks {
-            Some(l) => l.bind(py).append(callback)?,
-            None => ext.callbacks = Some(PyList::new(py, [callback])?.unbind()),
+        if ext.callbacks.is_none() {
+            ext.callbacks = spare.take();
+        }
+        if let Some(l) = &ext.callbacks {
+            // Appending to a list allocates no Python object (no collection can start).
+            l.bind(py).append(callback)?;
         }
         Ok(true)
     }
@@ -389,15 +404,25 @@ impl PyFuture {
             .map(|(c, _)| c.clone_ref(py))
     }
 
-    /// Install `condition` (over `rlock`) as the `_condition` unless one exists; return the
-    /// one in place.
+    /// Install `condition` (over `rlock`) as the `_condition` unless one exists (or in place
+    /// of it, with `replace`: a subclass assigning `self._condition`); return the one in place.
+    #[pyo3(signature = (condition, rlock, replace=false))]
     fn _set_condition(
         &self,
         py: Python<'_>,
         condition: Py<PyAny>,
         rlock: Py<PyRLock>,
+        replace: bool,
     ) -> Py<PyAny> {
         let mut ext = lock(&self.ext);
+        if replace {
+            // The old one is dropped outside the internal mutex (its lock may be the last
+            // reference to a Python object whose finaliser runs Python code).
+            let old = ext.condition.replace((condition.clone_ref(py), rlock));
+            drop(ext);
+            drop(old);
+            return condition;
+        }
         ext.condition
             .get_or_insert((condition, rlock))
             .0
@@ -433,9 +458,10 @@ impl PyFuture {
     /// `_condition`).
     #[getter]
     fn _waiters(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let mut spare = Some(spare_list(py));
         let mut ext = lock(&self.ext);
         if ext.waiters.is_none() {
-            ext.waiters = Some(PyList::empty(py).unbind());
+            ext.waiters = spare.take();
         }
         Ok(ext
             .waiters
@@ -447,10 +473,14 @@ impl PyFuture {
     /// The done-callbacks, in the order added.
     #[getter]
     fn _done_callbacks(&self, py: Python<'_>) -> Py<PyList> {
+        let mut spare = Some(spare_list(py));
         let mut ext = lock(&self.ext);
+        if ext.callbacks.is_none() {
+            ext.callbacks = spare.take();
+        }
         ext.callbacks
-            .get_or_insert_with(|| PyList::empty(py).unbind())
-            .clone_ref(py)
+            .as_ref()
+            .map_or_else(|| PyList::empty(py).unbind(), |l| l.clone_ref(py))
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

@@ -5,7 +5,9 @@
 //! `<`, called while attached with no internal lock held (ARCHITECTURE.md rules 1 and 2); its
 //! core queue holds one unit per item. A subclass that overrides the storage hooks (`_init`,
 //! `_qsize`, `_put`, `_get`) runs CPython's algorithm in Python frames instead
-//! (`threadkit/queue.py`): Rust never calls those hooks.
+//! (`threadkit/queue.py`): Rust never calls those hooks. So does an instance whose internals
+//! (`mutex`, `queue`...) code touches: `_to_python_storage` hands its items over and every
+//! method here then calls the Python one (`moved`).
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
@@ -14,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString, PyType};
-use threadkit::raw::QueueExt;
+use threadkit::raw::{QueueExt, QueueWaitExt};
 use threadkit::{
     Deadline, GetError, Interrupt, Interrupted, Lifo, NoInterrupt, Order, PutError, TaskDoneError,
 };
@@ -134,14 +136,23 @@ impl Store {
         }
     }
 
-    fn get_interruptible(
+    /// A get that had to block: the item stays counted in `qsize()` until [`Store::landed`].
+    fn get_in_flight(
         &self,
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<Item, GetError> {
         match self {
-            Store::Fifo(q) => q.get_interruptible(deadline, interrupt),
-            Store::Lifo(q) => q.get_interruptible(deadline, interrupt),
+            Store::Fifo(q) => q.get_in_flight(deadline, interrupt),
+            Store::Lifo(q) => q.get_in_flight(deadline, interrupt),
+            Store::Priority(_) => unreachable!("PriorityStore::get"),
+        }
+    }
+
+    fn landed(&self) {
+        match self {
+            Store::Fifo(q) => q.landed(),
+            Store::Lifo(q) => q.landed(),
             Store::Priority(_) => unreachable!("PriorityStore::get"),
         }
     }
@@ -169,6 +180,38 @@ pub struct PyQueue {
     store: Store,
     /// `maxsize` as given (the standard library keeps a negative one as it is).
     maxsize: AtomicI64,
+    /// The instance now keeps its items in Python (`_to_python_storage`): every method here
+    /// hands the call to the instance's Python method of the same name.
+    moved: AtomicBool,
+}
+
+/// What a method of a queue whose items moved to Python does: the call made again by name,
+/// which now finds the Python algorithm (threadkit/queue.py `_use_python_storage`). A bound
+/// method taken before the move, or a call blocked in Rust at the move, ends up there.
+macro_rules! if_moved {
+    // A method returning None.
+    ($slf:expr, $name:literal, $args:expr, ()) => {
+        if $slf.get().moved.load(Ordering::Relaxed) {
+            return $slf.call_method1($name, $args).map(|_| ());
+        }
+    };
+    // A method returning an item.
+    ($slf:expr, $name:literal, $args:expr, item) => {
+        if $slf.get().moved.load(Ordering::Relaxed) {
+            return $slf.call_method1($name, $args).map(Bound::unbind);
+        }
+    };
+    ($slf:expr, $name:literal, $args:expr) => {
+        if $slf.get().moved.load(Ordering::Relaxed) {
+            return $slf.call_method1($name, $args)?.extract();
+        }
+    };
+}
+
+/// The time left before `deadline` as the `timeout` argument of a call made again: None for
+/// never (or for a call that did not block).
+fn timeout_left(deadline: Deadline) -> Option<f64> {
+    deadline.remaining().map(|d| d.as_secs_f64())
 }
 
 fn put_error(py: Python<'_>, e: PutError<Item>) -> Result<PyErr, Interrupted> {
@@ -223,6 +266,7 @@ impl PyQueue {
                 Store::Fifo(threadkit::Queue::new(bound).with_label(label))
             },
             maxsize: AtomicI64::new(maxsize),
+            moved: AtomicBool::new(false),
         })
     }
 
@@ -237,17 +281,24 @@ impl PyQueue {
         text_signature = "($self, item, block=True, timeout=None)"
     )]
     fn put(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         item: Item,
         block: Truthy,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        if let Store::Priority(p) = &self.store {
-            return p.put(py, item, block.0, timeout);
+        if_moved!(slf, "put", (item, block.0, timeout), ());
+        let (this, py) = (slf.get(), slf.py());
+        if let Store::Priority(p) = &this.store {
+            return match p.put(py, item, block.0, timeout, &this.moved)? {
+                Ok(()) => Ok(()),
+                // The items moved to Python meanwhile: put there, in the time left.
+                Err((item, deadline)) => slf
+                    .call_method1("put", (item, block.0, timeout_left(deadline)))
+                    .map(|_| ()),
+            };
         }
-        let bounded = each!(&self.store, q => q.maxsize()) > 0;
-        if each!(&self.store, q => q.is_shutdown()) {
+        let bounded = each!(&this.store, q => q.maxsize()) > 0;
+        if each!(&this.store, q => q.is_shutdown()) {
             return Err(shut_down(py));
         }
         let deadline = if !block.0 {
@@ -258,14 +309,25 @@ impl PyQueue {
         } else {
             Deadline::never()
         };
-        let item = match self.store.try_put(item) {
+        let item = match this.store.try_put(item) {
             Ok(()) => return Ok(()),
             Err(PutError::Full(item)) if !deadline.has_passed() => item,
+            Err(PutError::ShutDown(item)) if this.moved.load(Ordering::Relaxed) => {
+                return slf
+                    .call_method1("put", (item, block.0, timeout))
+                    .map(|_| ());
+            }
             Err(e) => return Err(put_error(py, e).unwrap_or_else(|_| unreachable!())),
         };
-        let store = &self.store;
-        let r = block_put(py, |i| store.put_interruptible(item, deadline, i))?;
-        r.map_err(|e| put_error(py, e).unwrap_or_else(|_| unreachable!()))
+        let store = &this.store;
+        match block_put(py, |i| store.put_interruptible(item, deadline, i))? {
+            Ok(()) => Ok(()),
+            // Blocked while the items moved to Python: put there, in the time left.
+            Err(PutError::ShutDown(item)) if this.moved.load(Ordering::Relaxed) => slf
+                .call_method1("put", (item, true, timeout_left(deadline)))
+                .map(|_| ()),
+            Err(e) => Err(put_error(py, e).unwrap_or_else(|_| unreachable!())),
+        }
     }
 
     /// Remove and return an item, blocking while the queue is empty (unless `block` is
@@ -276,48 +338,76 @@ impl PyQueue {
         text_signature = "($self, block=True, timeout=None)"
     )]
     fn get(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         block: Truthy,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Item> {
-        if let Store::Priority(p) = &self.store {
-            return p.get(py, block.0, timeout);
+        if_moved!(slf, "get", (block.0, timeout), item);
+        let (this, py) = (slf.get(), slf.py());
+        if let Store::Priority(p) = &this.store {
+            return match p.get(py, block.0, timeout, &this.moved)? {
+                Ok(item) => Ok(item),
+                // The items moved to Python meanwhile: get there, in the time left.
+                Err(deadline) => slf
+                    .call_method1("get", (block.0, timeout_left(deadline)))
+                    .map(Bound::unbind),
+            };
         }
         let deadline = if block.0 {
-            if timeout.is_some() && each!(&self.store, q => q.is_shutdown() && q.empty()) {
+            if timeout.is_some() && each!(&this.store, q => q.is_shutdown() && q.empty()) {
                 return Err(shut_down(py));
             }
             deadline_of(queue_timeout(timeout)?)?
         } else {
             Deadline::now()
         };
-        match self.store.try_get() {
+        match this.store.try_get() {
             Ok(item) => return Ok(item),
             Err(GetError::Empty) if !deadline.has_passed() => {}
+            Err(GetError::ShutDown) if this.moved.load(Ordering::Relaxed) => {
+                return slf
+                    .call_method1("get", (block.0, timeout))
+                    .map(Bound::unbind);
+            }
             Err(e) => return Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
         }
-        let store = &self.store;
-        let r = block_fn(py, |i| match store.get_interruptible(deadline, i) {
+        // The item a blocked get takes stays counted in qsize()/empty() until this thread is
+        // back in Python, as in the standard library, where the getter takes it itself once it
+        // runs again (code that samples qsize() next to its workers' state relies on it).
+        let store = &this.store;
+        let r = block_fn(py, |i| match store.get_in_flight(deadline, i) {
             Err(GetError::Interrupted) => Err(Interrupted),
             r => Ok(r),
         })?;
-        r.map_err(|e| get_error(py, e).unwrap_or_else(|_| unreachable!()))
+        match r {
+            Ok(item) => {
+                store.landed();
+                Ok(item)
+            }
+            // Blocked while the items moved to Python: get there, in the time left.
+            Err(GetError::ShutDown) if this.moved.load(Ordering::Relaxed) => slf
+                .call_method1("get", (true, timeout_left(deadline)))
+                .map(Bound::unbind),
+            Err(e) => Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
+        }
     }
 
     /// The approximate number of items.
-    fn qsize(&self) -> usize {
-        each!(&self.store, q => q.qsize())
+    fn qsize(slf: &Bound<'_, Self>) -> PyResult<usize> {
+        if_moved!(slf, "qsize", ());
+        Ok(each!(&slf.get().store, q => q.qsize()))
     }
 
     /// Whether the queue is empty (approximately, as in the standard library).
-    fn empty(&self) -> bool {
-        each!(&self.store, q => q.empty())
+    fn empty(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        if_moved!(slf, "empty", ());
+        Ok(each!(&slf.get().store, q => q.empty()))
     }
 
     /// Whether the queue is full (approximately, as in the standard library).
-    fn full(&self) -> bool {
-        each!(&self.store, q => q.full())
+    fn full(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        if_moved!(slf, "full", ());
+        Ok(each!(&slf.get().store, q => q.full()))
     }
 
     /// The bound given at construction (0: unbounded).
@@ -347,31 +437,99 @@ impl PyQueue {
 
     /// Mark one item taken with `get()` as processed. Raises `ValueError` if called more
     /// times than items were put.
-    fn task_done(&self) -> PyResult<()> {
-        each!(&self.store, q => q.task_done())
+    fn task_done(slf: &Bound<'_, Self>) -> PyResult<()> {
+        if_moved!(slf, "task_done", (), ());
+        each!(&slf.get().store, q => q.task_done())
             .map_err(|e: TaskDoneError| PyValueError::new_err(e.to_string()))
     }
 
     /// Block until every item put has been marked done.
-    fn join(&self, py: Python<'_>) -> PyResult<()> {
-        let store = &self.store;
-        block_fn(py, |i| {
+    fn join(slf: &Bound<'_, Self>) -> PyResult<()> {
+        if_moved!(slf, "join", (), ());
+        let this = slf.get();
+        let store = &this.store;
+        block_fn(slf.py(), |i| {
             each!(store, q => q.join_interruptible(Deadline::never(), i)).map(|_| ())
-        })
+        })?;
+        if this.moved.load(Ordering::Relaxed) {
+            // Woken by the move to Python (it marks the Rust side's tasks done): wait there.
+            slf.call_method0("join")?;
+        }
+        Ok(())
     }
 
     /// Shut the queue down: puts raise `ShutDown`; gets raise it once the queue is empty.
     /// With `immediate`, the queue is emptied at once (each removed item counts as done) and
     /// every blocked caller is woken.
     #[pyo3(signature = (immediate=false))]
-    fn shutdown(&self, py: Python<'_>, immediate: bool) -> PyResult<()> {
-        if let Store::Priority(p) = &self.store {
-            return p.shutdown(py, immediate);
+    fn shutdown(slf: &Bound<'_, Self>, immediate: bool) -> PyResult<()> {
+        if_moved!(slf, "shutdown", (immediate,), ());
+        let (this, py) = (slf.get(), slf.py());
+        if let Store::Priority(p) = &this.store {
+            p.shutdown(py, immediate, &this.moved)?;
+        } else {
+            let store = &this.store;
+            // Items dropped here are released when the GIL is next held.
+            py.detach(|| each!(store, q => q.shutdown(immediate)));
         }
-        let store = &self.store;
-        // Items dropped here are released when the GIL is next held.
-        py.detach(|| each!(store, q => q.shutdown(immediate)));
+        if this.moved.load(Ordering::Relaxed) {
+            // The items moved to Python while this shut the Rust side down: shut that down.
+            slf.call_method1("shutdown", (immediate,))?;
+        }
         Ok(())
+    }
+
+    /// For a `PriorityQueue` about to switch to the Python algorithm (threadkit/queue.py
+    /// `_use_python_storage`): waits (detached) until no other thread orders its heap, and
+    /// holds the heap until `_release_storage`, so that `_to_python_storage` finds it whole.
+    /// Taken before any Python-side lock of the switch, as a get takes it: a comparison, run
+    /// with the heap held, may read another queue's internals. Nothing for other queues.
+    fn _hold_storage(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.store {
+            Store::Priority(p) => p.hold(py),
+            _ => Ok(()),
+        }
+    }
+
+    /// Lets go of what `_hold_storage` held.
+    fn _release_storage(&self) {
+        if let Store::Priority(p) = &self.store {
+            p.release_hold();
+        }
+    }
+
+    /// Gives up the Rust storage, for an instance that switches to the Python algorithm
+    /// (threadkit/queue.py `_use_python_storage`, when code touches `mutex`, `queue`...):
+    /// from now on every method here calls the instance's Python method of the same name,
+    /// and every call blocked here wakes up and goes there. Returns the items (oldest put
+    /// first; a `PriorityQueue`'s heap as a valid `heapq` list), the items still to push onto
+    /// that heap (a `PriorityQueue`'s pending puts; none for other queues), the unfinished task
+    /// count and whether `shutdown()` was called. Called once, with the Python side's `mutex`
+    /// held (and a `PriorityQueue`'s heap held, `_hold_storage`), so that nothing runs there
+    /// before the items are in.
+    #[allow(clippy::type_complexity)]
+    fn _to_python_storage(&self) -> (Vec<Item>, Vec<Item>, usize, bool) {
+        self.moved.store(true, Ordering::Relaxed);
+        if let Store::Priority(p) = &self.store {
+            return p.to_python_storage();
+        }
+        let was_shut_down = each!(&self.store, q => q.is_shutdown());
+        // Shut down: blocked gets and puts wake with `ShutDown` and see `moved`; a put racing
+        // with this (free-threaded) either lands before the drain or fails after it.
+        each!(&self.store, q => q.shutdown(false));
+        let mut items = Vec::new();
+        while let Ok(item) = self.store.try_get() {
+            items.push(item);
+        }
+        if matches!(self.store, Store::Lifo(_)) {
+            items.reverse(); // taken newest first
+        }
+        // Marking the tasks done wakes blocked joins, which see `moved` too.
+        let unfinished = each!(&self.store, q => q.unfinished_tasks());
+        for _ in 0..unfinished {
+            let _ = each!(&self.store, q => q.task_done());
+        }
+        (items, Vec::new(), unfinished, was_shut_down)
     }
 
     /// Reset the queue's internal lock in a child process after `fork()`.
@@ -534,12 +692,17 @@ impl PySimpleQueue {
         if deadline.has_passed() {
             return Err(Empty::new_err(()));
         }
+        // As Queue.get: the item stays counted in qsize()/empty() until this thread is back
+        // in Python, the order the standard library's C SimpleQueue shows up to 3.12 (3.13's
+        // hands the item over inside put()).
         let inner = &self.inner;
-        let r = block_fn(py, |i| match inner.get_interruptible(deadline, i) {
+        let r = block_fn(py, |i| match inner.get_in_flight(deadline, i) {
             Err(GetError::Interrupted) => Err(Interrupted),
             r => Ok(r),
         })?;
-        r.map_err(|_| Empty::new_err(()))
+        let item = r.map_err(|_| Empty::new_err(()))?;
+        inner.landed();
+        Ok(item)
     }
 
     /// Remove and return an item if one is available, else raise `queue.Empty`.
@@ -636,6 +799,7 @@ unsafe impl Sync for PriorityStore {}
 enum Pushed {
     Done,
     Full(Item),
+    ShutDown(Item),
 }
 
 impl PriorityStore {
@@ -745,7 +909,7 @@ impl PriorityStore {
                 drop(self.put_back(heap));
                 match e {
                     PutError::Full(()) => Ok(Pushed::Full(item)),
-                    _ => Err(shut_down(py)),
+                    _ => Ok(Pushed::ShutDown(item)),
                 }
             }
         }
@@ -767,14 +931,17 @@ impl PriorityStore {
         }
     }
 
+    /// A put. `Ok(Err((item, deadline)))`: the queue's items moved to Python (`moved`) meanwhile;
+    /// the caller puts `item` there, waiting until `deadline` at most.
     fn put(
         &self,
         py: Python<'_>,
         mut item: Item,
         block: bool,
         timeout: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        if self.units.is_shutdown() {
+        moved: &AtomicBool,
+    ) -> PyResult<Result<(), (Item, Deadline)>> {
+        if self.units.is_shutdown() && !moved.load(Ordering::Relaxed) {
             return Err(shut_down(py));
         }
         let deadline = if !block {
@@ -787,13 +954,20 @@ impl PriorityStore {
         loop {
             if self.busy.try_acquire() {
                 match self.push_holding(py, item)? {
-                    Pushed::Done => return Ok(()),
+                    Pushed::Done => return Ok(Ok(())),
                     Pushed::Full(it) => item = it,
+                    Pushed::ShutDown(it) if moved.load(Ordering::Relaxed) => {
+                        return Ok(Err((it, deadline)))
+                    }
+                    Pushed::ShutDown(_) => return Err(shut_down(py)),
                 }
             } else {
                 match self.push_pending(item) {
-                    Ok(()) => return Ok(()),
+                    Ok(()) => return Ok(Ok(())),
                     Err(PutError::Full(it)) => item = it,
+                    Err(PutError::ShutDown(it)) if moved.load(Ordering::Relaxed) => {
+                        return Ok(Err((it, deadline)))
+                    }
                     Err(_) => return Err(shut_down(py)),
                 }
             }
@@ -816,6 +990,8 @@ impl PriorityStore {
             match r {
                 Ok(()) => {}
                 Err(PutError::Full(())) => return Err(Full::new_err(())),
+                // Shut down by the move to Python: put there.
+                Err(_) if moved.load(Ordering::Relaxed) => return Ok(Err((item, deadline))),
                 Err(_) => return Err(shut_down(py)),
             }
         }
@@ -854,12 +1030,19 @@ impl PriorityStore {
         }
     }
 
+    /// A get. `Ok(Err(deadline))`: the queue's items moved to Python (`moved`) meanwhile; the
+    /// caller gets from there, waiting until `deadline` at most.
+    ///
+    /// A getter that had to wait takes its item once it is attached again (`busy`, then the
+    /// heap): until then the item is counted by `qsize()` and `empty()`, the order the
+    /// standard library's getter shows (it takes the item itself, in Python, once it runs).
     fn get(
         &self,
         py: Python<'_>,
         block: bool,
         timeout: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Item> {
+        moved: &AtomicBool,
+    ) -> PyResult<Result<Item, Deadline>> {
         if self.held_here() {
             return Err(pyo3::exceptions::PyRuntimeError::new_err(
                 "PriorityQueue.get() cannot run while this thread orders the queue's heap \
@@ -867,7 +1050,11 @@ impl PriorityStore {
             ));
         }
         let deadline = if block {
-            if timeout.is_some() && self.units.is_shutdown() && self.units.empty() {
+            if timeout.is_some()
+                && self.units.is_shutdown()
+                && self.units.empty()
+                && !moved.load(Ordering::Relaxed)
+            {
                 return Err(shut_down(py));
             }
             deadline_of(queue_timeout(timeout)?)?
@@ -882,7 +1069,7 @@ impl PriorityStore {
                 })?;
             }
             if let Some(item) = self.pop_holding(py)? {
-                return Ok(item);
+                return Ok(Ok(item));
             }
             let r = if deadline.has_passed() {
                 self.units.wait_for_item(deadline, &mut NoInterrupt)
@@ -895,12 +1082,18 @@ impl PriorityStore {
             };
             match r {
                 Ok(()) => {}
+                // Shut down by the move to Python: get there.
+                Err(GetError::ShutDown) if moved.load(Ordering::Relaxed) => {
+                    return Ok(Err(deadline))
+                }
                 Err(e) => return Err(get_error(py, e).unwrap_or_else(|_| unreachable!())),
             }
         }
     }
 
-    fn shutdown(&self, py: Python<'_>, immediate: bool) -> PyResult<()> {
+    /// A shutdown; does nothing if the items moved to Python (`moved`) before it had the heap
+    /// (the caller then shuts the Python side down).
+    fn shutdown(&self, py: Python<'_>, immediate: bool, moved: &AtomicBool) -> PyResult<()> {
         if !immediate {
             let units = &self.units;
             py.detach(|| units.shutdown(false));
@@ -912,6 +1105,11 @@ impl PriorityStore {
             block_fn(py, |i| {
                 busy.acquire_interruptible(Deadline::never(), i).map(|_| ())
             })?;
+        }
+        if !here && moved.load(Ordering::Relaxed) {
+            // The switch to Python held the heap meanwhile: the items are there now.
+            let _ = self.busy.release();
+            return Ok(());
         }
         let pending = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -931,6 +1129,56 @@ impl PriorityStore {
         drop(pending);
         drop(heap);
         Ok(())
+    }
+
+    /// `_hold_storage`: takes `busy` for the switch to the Python algorithm (waiting detached
+    /// while another thread orders the heap).
+    fn hold(&self, py: Python<'_>) -> PyResult<()> {
+        if self.held_here() {
+            // The heap is out of its cell, in the hands of this thread's operation under way.
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "a PriorityQueue's mutex, queue, conditions or storage hooks cannot be used \
+                 while this thread orders its heap (from an item's __lt__ or __del__)",
+            ));
+        }
+        if !self.busy.try_acquire() {
+            let busy = &self.busy;
+            block_fn(py, |i| {
+                busy.acquire_interruptible(Deadline::never(), i).map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `_release_storage`: lets go of `busy` if `hold` took it.
+    fn release_hold(&self) {
+        if self.held_here() {
+            let _ = self.busy.release();
+        }
+    }
+
+    /// `_to_python_storage`, by the holder of `busy` (`hold`), with `moved` set: shuts the
+    /// units down (blocked puts and gets wake, see `moved` and go to Python), takes the heap
+    /// (a valid `heapq` list, as it is), the pending items (puts not yet ordered into it), and
+    /// the task count, marking the tasks done (blocked joins wake and go to Python).
+    fn to_python_storage(&self) -> (Vec<Item>, Vec<Item>, usize, bool) {
+        debug_assert!(self.held_here());
+        let was_shut_down = self.units.is_shutdown();
+        let pending = {
+            // Under `pending`'s lock: a put racing with this either is pending already or
+            // fails after (shut down) and sees `moved`.
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            self.units.shutdown(false);
+            self.pending_len.store(0, Ordering::Relaxed);
+            std::mem::take(&mut *pending)
+        };
+        let heap = self.take_heap();
+        while self.units.try_get().is_ok() {}
+        let unfinished = self.units.unfinished_tasks();
+        for _ in 0..unfinished {
+            let _ = self.units.task_done();
+        }
+        (heap, pending, unfinished, was_shut_down)
     }
 
     fn reinit_after_fork(&self) {

@@ -9,8 +9,9 @@
 //! | [`ThreadExt`] | start a `threading.Thread` with `_thread.start_new_thread` and a Python bootstrap |
 //! | [`BarrierExt`], [`Arrival`] | run a `Barrier`'s action in Python between the two halves of a wait |
 //! | [`WaitQueue`], [`WaitTicket`] | wait on a `Condition` over a lock written in Python |
-//! | [`QueueExt`] | wait for room or an item of a `PriorityQueue` whose heap the bindings keep (its order runs `__lt__`) |
+//! | [`QueueWaitExt`] | wait for room or an item of a `PriorityQueue` whose heap the bindings keep (its order runs `__lt__`) |
 //! | [`WorkQueue`], [`Pop`] | the queue of a Python `ThreadPoolExecutor`, whose workers are Python loops |
+//! | [`QueueExt`] | keep an item a blocked `Queue.get()` or `SimpleQueue.get()` took counted in `qsize()` until the getter runs Python again |
 //! | [`FutureExt`] | link a Python pool's future to the pool's workers (deadlock detection), give it a Python site |
 //! | [`reinit_after_fork`] | reset the thread registry in a child process (`os.register_at_fork`) |
 //! | [`begin_shutdown`], [`is_shutting_down`] | the interpreter-exit flag that pools check |
@@ -20,7 +21,7 @@ pub use crate::barrier::{Arrival, BarrierExt};
 pub use crate::condition::{WaitQueue, WaitTicket};
 pub use crate::futures::{FutureExt, Pop, WorkQueue};
 pub use crate::lock::LockOrderExt;
-pub use crate::queue::QueueExt;
+pub use crate::queue::{QueueExt, QueueWaitExt};
 pub use crate::thread::{reinit_after_fork, ThreadExt};
 
 /// Called by the Python bindings (`crates/threadkit-python`) to mark the process as shutting

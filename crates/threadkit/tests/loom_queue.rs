@@ -128,3 +128,46 @@ fn simple_queue_handoff() {
         assert_eq!(getter.join().unwrap(), (1, 2));
     });
 }
+
+/// An item a getter blocked in `get_in_flight` takes is counted by `qsize()` at every instant
+/// from the put until `landed()`: taking it and counting it in flight is one step, on the fast
+/// path and after a sleep alike.
+#[test]
+fn in_flight_item_stays_counted() {
+    use threadkit::raw::QueueExt;
+    use threadkit::{Deadline, NoInterrupt};
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let getter = {
+            let q = q.clone();
+            thread::spawn(move || q.get_in_flight(Deadline::never(), &mut NoInterrupt))
+        };
+        q.put(7).unwrap();
+        assert_eq!(q.qsize(), 1);
+        assert_eq!(getter.join().unwrap(), Ok(7));
+        assert_eq!(q.qsize(), 1);
+        q.landed();
+        assert!(q.empty());
+    });
+}
+
+/// As `in_flight_item_stays_counted`, for `SimpleQueue` (its items under a spin lock, its
+/// sleepers under another mutex).
+#[test]
+fn simple_queue_in_flight_item_stays_counted() {
+    use threadkit::raw::QueueExt;
+    use threadkit::{Deadline, NoInterrupt};
+    loom::model(|| {
+        let q = Arc::new(SimpleQueue::new());
+        let getter = {
+            let q = q.clone();
+            thread::spawn(move || q.get_in_flight(Deadline::never(), &mut NoInterrupt))
+        };
+        q.put(7);
+        assert_eq!(q.qsize(), 1);
+        assert_eq!(getter.join().unwrap(), Ok(7));
+        assert_eq!(q.qsize(), 1);
+        q.landed();
+        assert!(q.empty());
+    });
+}

@@ -502,3 +502,34 @@ fn send_and_sync_when_items_are_send() {
     send_sync::<Queue<std::cell::Cell<u8>, Lifo>>();
     send_sync::<threadkit::SimpleQueue<std::cell::Cell<u8>>>();
 }
+
+/// An item a getter blocked in `get_in_flight` was handed stays counted by `qsize()` and
+/// `empty()` until that getter calls `landed()` (the Python bindings call it once the getter
+/// is back in Python), whatever happens meanwhile; a plain get counts nothing.
+#[test]
+fn an_item_taken_in_flight_counts_until_landed() {
+    use threadkit::raw::QueueExt;
+    use threadkit::{Deadline, NoInterrupt};
+    let q = Queue::new(0);
+    let (took, landed) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let item = q
+                .get_in_flight(Deadline::never(), &mut NoInterrupt)
+                .unwrap();
+            took.wait();
+            landed.wait();
+            q.landed();
+            item
+        });
+        q.put(7).unwrap();
+        took.wait();
+        assert_eq!((q.qsize(), q.empty()), (1, false));
+        q.put(8).unwrap();
+        assert_eq!(q.qsize(), 2);
+        assert_eq!(q.get(), Ok(8));
+        assert_eq!(q.qsize(), 1);
+        landed.wait();
+    });
+    assert_eq!((q.qsize(), q.empty()), (0, true));
+}

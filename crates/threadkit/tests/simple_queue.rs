@@ -136,3 +136,16 @@ fn stress_every_item_once() {
     assert_eq!(seen.len() as u64, PRODUCERS * PER_PRODUCER);
     assert!(q.empty());
 }
+
+/// As `Queue`'s: an item taken by `get_in_flight` counts in `qsize()` until `landed()`.
+#[test]
+fn an_item_taken_in_flight_counts_until_landed() {
+    use threadkit::raw::QueueExt;
+    use threadkit::{Deadline, NoInterrupt, SimpleQueue};
+    let q = SimpleQueue::new();
+    q.put(1);
+    assert_eq!(q.get_in_flight(Deadline::never(), &mut NoInterrupt), Ok(1));
+    assert_eq!((q.qsize(), q.empty()), (1, false));
+    q.landed();
+    assert_eq!((q.qsize(), q.empty()), (0, true));
+}

@@ -352,6 +352,9 @@ struct Gate {
     joiners: usize,
     /// Items put and not yet marked done.
     unfinished: usize,
+    /// Items taken by [`QueueExt::get_in_flight`] whose getter has not called
+    /// [`QueueExt::landed`] yet: still counted by `qsize()` and `empty()`.
+    in_flight: usize,
     shutdown: bool,
 }
 
@@ -765,6 +768,12 @@ impl<T, O: Order<T>> Queue<T, O> {
 
     #[inline]
     fn get_impl(&self, block: Block<'_>) -> Result<T, GetError> {
+        self.get_counted::<false>(block)
+    }
+
+    /// A get; with `IN_FLIGHT`, the item taken stays counted in `qsize()` ([`QueueExt`]).
+    #[inline]
+    fn get_counted<const IN_FLIGHT: bool>(&self, block: Block<'_>) -> Result<T, GetError> {
         let mut guard = self.state.lock();
         let item = match O::pop(&mut guard.store) {
             Some(item) => item,
@@ -788,6 +797,9 @@ impl<T, O: Order<T>> Queue<T, O> {
                 }
             }
         };
+        if IN_FLIGHT {
+            guard.gate.in_flight += 1;
+        }
         if guard.gate.putters > 0 {
             self.not_full.notify_one();
         }
@@ -828,7 +840,8 @@ impl<T, O: Order<T>> Queue<T, O> {
     /// assert_eq!(q.qsize(), 1);
     /// ```
     pub fn qsize(&self) -> usize {
-        O::len(&self.state.lock().store)
+        let guard = self.state.lock();
+        O::len(&guard.store) + guard.gate.in_flight
     }
 
     /// Whether no item is queued (a snapshot).
@@ -1039,6 +1052,7 @@ impl<T, O: Order<T>> Queue<T, O> {
             guard.gate.getters = 0;
             guard.gate.putters = 0;
             guard.gate.joiners = 0;
+            guard.gate.in_flight = 0;
         }
     }
 }
@@ -1064,8 +1078,11 @@ impl<T, O: Order<T>> fmt::Debug for Queue<T, O> {
 /// between, and the bindings then wait again. A Rust program has no use for them: a
 /// [`Queue::put`] or [`Queue::get`] waits and acts at once.
 ///
+/// (The bindings' `Queue`, `LifoQueue` and `SimpleQueue` wait with [`QueueExt::get_in_flight`]
+/// instead, which takes the item as it returns.)
+///
 /// ```
-/// use threadkit::raw::QueueExt;
+/// use threadkit::raw::QueueWaitExt;
 /// use threadkit::{Deadline, GetError, NoInterrupt, PutError, Queue};
 ///
 /// let q = Queue::new(1);
@@ -1075,7 +1092,7 @@ impl<T, O: Order<T>> fmt::Debug for Queue<T, O> {
 /// assert_eq!(q.wait_for_room(Deadline::now(), &mut NoInterrupt), Err(PutError::Full(())));
 /// assert_eq!(q.wait_for_item(Deadline::now(), &mut NoInterrupt), Ok(()));
 /// ```
-pub trait QueueExt {
+pub trait QueueWaitExt {
     /// Waits until `deadline` at most for the queue to have room (or be shut down), asking
     /// `interrupt` at its interval whether to give up. Puts nothing.
     ///
@@ -1099,7 +1116,7 @@ pub trait QueueExt {
     ) -> Result<(), GetError>;
 }
 
-impl<T, O: Order<T>> QueueExt for Queue<T, O> {
+impl<T, O: Order<T>> QueueWaitExt for Queue<T, O> {
     fn wait_for_room(
         &self,
         deadline: Deadline,
@@ -1146,5 +1163,78 @@ impl<T, O: Order<T>> QueueExt for Queue<T, O> {
             WaitOutcome::TimedOut => Err(GetError::Empty),
             WaitOutcome::Interrupted => Err(GetError::Interrupted),
         }
+    }
+}
+
+/// The get that the Python bindings (`crates/threadkit-python`) make when `Queue.get()` has to
+/// block: the item it takes stays counted by [`Queue::qsize`] and [`Queue::empty`] until the
+/// getter has reattached to the interpreter and calls [`landed`](QueueExt::landed).
+///
+/// Why: in CPython a getter blocked in `get()` takes the item itself, in Python, once it runs
+/// again, so until then the item is still in the queue for everyone else's `qsize()` and
+/// `empty()`. Programs rely on that order (a dynamic pool that reads `qsize()` next to its
+/// workers' idle flags to decide whether to grow). A Rust getter takes the item at once, while
+/// the putter still holds the interpreter; this keeps it counted meanwhile. A Rust program does
+/// not need it: it has no interpreter to wait for.
+///
+/// Implemented for [`Queue`] and [`SimpleQueue`].
+///
+/// ```
+/// use threadkit::raw::QueueExt;
+/// use threadkit::{Deadline, NoInterrupt, Queue};
+/// let q = Queue::new(0);
+/// q.put("job").unwrap();
+/// let item = q.get_in_flight(Deadline::never(), &mut NoInterrupt).unwrap();
+/// assert_eq!((item, q.qsize(), q.empty()), ("job", 1, false)); // taken, still counted
+/// q.landed();
+/// assert_eq!((q.qsize(), q.empty()), (0, true));
+/// ```
+pub trait QueueExt<T> {
+    /// As [`Queue::get_interruptible`], but the item returned stays counted by `qsize()` and
+    /// `empty()` until [`landed`](QueueExt::landed) is called (once per item returned).
+    ///
+    /// # Errors
+    /// As [`Queue::get_interruptible`]; nothing stays counted then.
+    ///
+    /// ```
+    /// use threadkit::raw::QueueExt;
+    /// use threadkit::{Deadline, GetError, NoInterrupt, Queue};
+    /// let q: Queue<u8> = Queue::new(0);
+    /// assert_eq!(q.get_in_flight(Deadline::now(), &mut NoInterrupt), Err(GetError::Empty));
+    /// assert_eq!(q.qsize(), 0);
+    /// ```
+    fn get_in_flight(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError>;
+
+    /// The getter of an item returned by [`get_in_flight`](QueueExt::get_in_flight) has it:
+    /// stop counting it.
+    ///
+    /// ```
+    /// use threadkit::raw::QueueExt;
+    /// use threadkit::{Deadline, NoInterrupt, Queue};
+    /// let q = Queue::new(0);
+    /// q.put(1).unwrap();
+    /// q.get_in_flight(Deadline::never(), &mut NoInterrupt).unwrap();
+    /// q.landed();
+    /// assert!(q.empty());
+    /// ```
+    fn landed(&self);
+}
+
+impl<T, O: Order<T>> QueueExt<T> for Queue<T, O> {
+    fn get_in_flight(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        self.get_counted::<true>(Block::Until(deadline, interrupt))
+    }
+
+    fn landed(&self) {
+        let mut guard = self.state.lock();
+        guard.gate.in_flight = guard.gate.in_flight.saturating_sub(1);
     }
 }

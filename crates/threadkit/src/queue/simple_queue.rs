@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 
-use super::GetError;
+use super::{GetError, QueueExt};
 use crate::deadline::{wait_while, Deadline, Interrupt, NoInterrupt, WaitOutcome};
 use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
 use crate::sync::{Condvar, Mutex, SpinMutex};
@@ -14,6 +14,9 @@ use crate::sync::{Condvar, Mutex, SpinMutex};
 struct SimpleState<T> {
     items: VecDeque<T>,
     getters: usize,
+    /// Items taken by [`QueueExt::get_in_flight`] and not yet [`landed`](QueueExt::landed):
+    /// still counted by `qsize()` and `empty()`.
+    in_flight: usize,
 }
 
 /// An unbounded first-in, first-out queue without task tracking or shutdown, as Python's
@@ -60,6 +63,7 @@ impl<T> SimpleQueue<T> {
             state: SpinMutex::new(SimpleState {
                 items: VecDeque::new(),
                 getters: 0,
+                in_flight: 0,
             }),
             sleep: Mutex::new(()),
             not_empty: Condvar::new(),
@@ -206,14 +210,40 @@ impl<T> SimpleQueue<T> {
         deadline: Deadline,
         interrupt: &mut dyn Interrupt,
     ) -> Result<T, GetError> {
-        if let Some(item) = self.state.lock().items.pop_front() {
+        self.get_counted::<false>(deadline, interrupt)
+    }
+
+    /// A get; with `IN_FLIGHT`, the item taken stays counted in `qsize()` ([`QueueExt`]): it
+    /// is taken and counted in one critical section, so no snapshot sees it gone meanwhile.
+    #[inline]
+    fn get_counted<const IN_FLIGHT: bool>(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        if let Some(item) = self.take::<IN_FLIGHT>() {
             return Ok(item);
         }
-        self.get_slow(deadline, interrupt)
+        self.get_slow::<IN_FLIGHT>(deadline, interrupt)
+    }
+
+    /// The front item, if any (with `IN_FLIGHT`, counted in flight), under `state`.
+    #[inline]
+    fn take<const IN_FLIGHT: bool>(&self) -> Option<T> {
+        let mut state = self.state.lock();
+        let item = state.items.pop_front();
+        if IN_FLIGHT && item.is_some() {
+            state.in_flight += 1;
+        }
+        item
     }
 
     #[cold]
-    fn get_slow(&self, deadline: Deadline, interrupt: &mut dyn Interrupt) -> Result<T, GetError> {
+    fn get_slow<const IN_FLIGHT: bool>(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
         let _waiting = Waiting::start(
             WaitOn::new(WaitKind::SimpleQueueGet, &self.tag, &self.tag),
             deadline,
@@ -222,6 +252,9 @@ impl<T> SimpleQueue<T> {
         {
             let mut state = self.state.lock();
             if let Some(item) = state.items.pop_front() {
+                if IN_FLIGHT {
+                    state.in_flight += 1;
+                }
                 return Ok(item);
             }
             // From now on every put wakes a sleeper (it sees `getters` under `state`).
@@ -235,7 +268,7 @@ impl<T> SimpleQueue<T> {
             deadline,
             interrupt,
             // Takes the item when there is one (a fast-path get may take it first).
-            |_| match self.state.lock().items.pop_front() {
+            |_| match self.take::<IN_FLIGHT>() {
                 Some(item) => {
                     got = Some(item);
                     false
@@ -257,7 +290,8 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(threadkit::SimpleQueue::<()>::new().qsize(), 0);
     /// ```
     pub fn qsize(&self) -> usize {
-        self.state.lock().items.len()
+        let guard = self.state.lock();
+        guard.items.len() + guard.in_flight
     }
 
     /// Whether no item is queued (a snapshot).
@@ -283,7 +317,9 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn reinit_after_fork(&self) {
         drop(self.sleep.lock_after_fork());
-        self.state.lock_after_fork().getters = 0;
+        let mut state = self.state.lock_after_fork();
+        state.getters = 0;
+        state.in_flight = 0;
     }
 }
 
@@ -292,5 +328,20 @@ impl<T> fmt::Debug for SimpleQueue<T> {
         f.debug_struct("SimpleQueue")
             .field("qsize", &self.qsize())
             .finish()
+    }
+}
+
+impl<T> QueueExt<T> for SimpleQueue<T> {
+    fn get_in_flight(
+        &self,
+        deadline: Deadline,
+        interrupt: &mut dyn Interrupt,
+    ) -> Result<T, GetError> {
+        self.get_counted::<true>(deadline, interrupt)
+    }
+
+    fn landed(&self) {
+        let mut guard = self.state.lock();
+        guard.in_flight = guard.in_flight.saturating_sub(1);
     }
 }
