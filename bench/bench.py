@@ -21,6 +21,7 @@ import statistics
 import sys
 import threading as std_threading
 import time
+import types
 from dataclasses import dataclass
 from typing import Callable
 
@@ -269,10 +270,19 @@ def measure(run: Callable[[int], None], n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
+def own_code(run: Callable[[int], None]) -> Callable[[int], None]:
+    """``run`` with a code object of its own. Both sides' loops come from one function, and
+    CPython's specializing interpreter (3.11+) keeps its inline caches in the code object:
+    shared, a call site would flip between the two sides' methods and slow both, unlike in a
+    program that uses one of them."""
+    return types.FunctionType(run.__code__.replace(), run.__globals__, run.__name__,
+                              run.__defaults__, run.__closure__)
+
+
 def bench_case(case: Case, repeats: int, scale: float) -> tuple[float, float]:
     """Median seconds per operation for (stdlib, threadkit), measured interleaved."""
     n = max(1, int(case.ops * scale))
-    runs = {impl.name: case.make(impl) for impl in (STD, TK)}
+    runs = {impl.name: own_code(case.make(impl)) for impl in (STD, TK)}
     for impl in (STD, TK):  # warm-up
         runs[impl.name](max(1, n // 10))
     times: dict[str, list[float]] = {STD.name: [], TK.name: []}
@@ -334,10 +344,10 @@ def debug_main(repeats: int, scale: float, readme: str | None = None) -> int:
     for name, make, kind, pairs, ops in cases:
         n = max(1, int(ops * scale))
         tk_debug.disable()
-        std_run = make(getattr(std_threading, kind))
-        off_run = make(getattr(tk_threading, kind))
+        std_run = own_code(make(getattr(std_threading, kind)))
+        off_run = own_code(make(getattr(tk_threading, kind)))
         tk_debug.enable()
-        on_run = make(getattr(tk_threading, kind))
+        on_run = own_code(make(getattr(tk_threading, kind)))
         runs = [("std", std_run), ("off", off_run), ("on", on_run)]
         for _, run in runs:
             run(max(1, n // 10))
@@ -444,7 +454,13 @@ def update_readme(path: str, header: str, rows, repeats: int) -> None:
          "median time per operation.", "", header, "|---|---:|---:|---:|---:|---|"]
         + [line for *_, line in rows]
     )
-    replace_between(path, "<!-- bench-table -->", "<!-- /bench-table -->", table)
+    # One table per CPython version where the file has one (`<!-- bench-table-3.13 -->`),
+    # else the one `<!-- bench-table -->`.
+    with open(path) as f:
+        content = f.read()
+    version = "%d.%d" % sys.version_info[:2]
+    name = f"bench-table-{version}" if f"<!-- bench-table-{version} -->" in content else "bench-table"
+    replace_between(path, f"<!-- {name} -->", f"<!-- /{name} -->", table)
 
 
 def draw_chart(rows, path: str) -> None:

@@ -3,14 +3,15 @@
 - The Rust API: ``cargo doc -p threadkit --no-deps`` writes rustdoc's HTML to target/doc/; its
   files join the site under rust/ as if they were in docs/, so that links to them
   (``rust/threadkit/index.html``) are checked like every other link in strict mode.
-- The benchmark: bench/bench.py keeps the README's table between ``<!-- bench-table -->``
-  markers; a page with the line ``<!-- README:bench-table -->`` shows that table, and
-  bench/results.png joins the site as assets/bench-results.png. One table, written by the
-  benchmark, wherever it is shown.
+- The benchmark: bench/bench.py keeps the README's tables between markers (``<!-- bench-table
+  -->``, ``<!-- bench-table-3.13 -->``, ``<!-- debug-cost -->``...); a page with the line
+  ``<!-- README:NAME -->`` shows the README's block ``NAME``, and bench/results.png joins the
+  site as assets/bench-results.png. One table, written by the benchmark, wherever it is shown.
 """
 
 import os
 import pathlib
+import re
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
@@ -20,8 +21,7 @@ RUSTDOC = ROOT / "target" / "doc"
 CRATE = "threadkit"
 BENCH_CHART = ROOT / "bench" / "results.png"
 README = ROOT / "README.md"
-TABLE_START, TABLE_END = "<!-- bench-table -->", "<!-- /bench-table -->"
-TABLE_PLACEHOLDER = "<!-- README:bench-table -->"
+PLACEHOLDER = re.compile(r"<!-- README:([a-z0-9.-]+) -->")
 
 
 def _rustdoc_files():
@@ -58,19 +58,18 @@ def on_files(files, config):
     return files
 
 
-def _bench_table():
+def _readme_block(name):
     text = README.read_text(encoding="utf-8")
-    start = text.find(TABLE_START)
-    end = text.find(TABLE_END)
+    start_marker, end_marker = "<!-- %s -->" % name, "<!-- /%s -->" % name
+    start = text.find(start_marker)
+    end = text.find(end_marker)
     if start < 0 or end < start:
-        raise PluginError("README.md has no %s ... %s block" % (TABLE_START, TABLE_END))
-    return text[start + len(TABLE_START):end].strip()
+        raise PluginError("README.md has no %s ... %s block" % (start_marker, end_marker))
+    return text[start + len(start_marker):end].strip()
 
 
 def on_page_markdown(markdown, page, config, files):
-    if TABLE_PLACEHOLDER in markdown:
-        markdown = markdown.replace(TABLE_PLACEHOLDER, _bench_table())
-    return markdown
+    return PLACEHOLDER.sub(lambda m: _readme_block(m.group(1)), markdown)
 
 
 def on_config(config):
