@@ -57,7 +57,10 @@ class Case:
 
 
 def _lock(impl: Impl, kind: str) -> Callable[[int], None]:
-    lock = getattr(impl.threading, kind)()
+    return _acquire_release(getattr(impl.threading, kind)())
+
+
+def _acquire_release(lock) -> Callable[[int], None]:
     acquire, release = lock.acquire, lock.release
 
     def run(n: int) -> None:
@@ -302,15 +305,7 @@ DEBUG_TARGET_NS = 25.0
 
 
 def _debug_pair(make_lock: Callable[[], object]) -> Callable[[int], None]:
-    lock = make_lock()
-    acquire, release = lock.acquire, lock.release
-
-    def run(n: int) -> None:
-        for _ in range(n):
-            acquire()
-            release()
-
-    return run
+    return _acquire_release(make_lock())
 
 
 def _debug_nested(make_lock: Callable[[], object]) -> Callable[[int], None]:

@@ -139,12 +139,6 @@ LIBRARIES = [
 # Tests that pass plainly and cannot pass on threadkit, with the reason: "library::test id"
 # (as the junit report names it) -> why. The README's "What differs" lists each reason.
 KNOWN = {
-    # pebble.waitforthreads() replaces threading.get_ident for the time it waits and expects
-    # every thread's exit to call it; threadkit's threads do not (a wait with no timeout
-    # then never returns: pytest-timeout ends it after TEST_TIMEOUT seconds)
-    "pebble::test.test_pebble.TestWaitForThreads": "replaces threading.get_ident",
-    # pebble.waitforqueues() takes q.mutex and swaps the instance's _put
-    "pebble::test.test_pebble.TestWaitForQueues": "q.mutex, swaps an instance's _put",
     # eventlet.monkey_patch() in a child process (which runs on threadkit through
     # THREADKIT_INSTALL) makes threading.Lock green but not threadkit's Condition, which
     # blocks the OS thread and so every green thread: the child deadlocks

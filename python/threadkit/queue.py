@@ -119,6 +119,11 @@ class Queue(_core.Queue, metaclass=_QueueType):
             "%r object has no attribute %r" % (type(self).__name__, name), name=name, obj=self
         )
 
+    def __dir__(self):
+        # The same before and after a switch to Python storage, as the standard library's
+        # queue's never changes (code compares dir() around a call that patches the queue).
+        return sorted((set(object.__dir__(self)) | _INTERNALS) - {_VARIANT})
+
     def __setattr__(self, name, value):
         if name in _SWITCH_ON_ASSIGN and not isinstance(self, _HookedQueue):
             _use_python_storage(self)

@@ -58,14 +58,7 @@ fn deliver(py: Python<'_>, report: &DeadlockReport) -> PyResult<Option<PyErr>> {
     if report.raises() {
         return Ok(Some(PyErr::from_value(found)));
     }
-    let hook = module.getattr("_current_hook")?.call0()?;
-    if let Err(e) = hook.call1((found,)) {
-        if !e.is_instance_of::<PyException>(py) {
-            return Ok(Some(e));
-        }
-        e.write_unraisable(py, Some(&hook));
-    }
-    Ok(None)
+    call_hook(py, &module, found)
 }
 
 /// `DeadlockError(core's text)`, when the Python report could not be built.

@@ -227,10 +227,6 @@ pub fn default_on_all_asleep(report: &AllAsleepReport) {
     let hook = HOOK.lock().clone();
     match hook {
         Some(hook) => hook(report),
-        None => {
-            use std::io::Write;
-            let text = format!("threadkit: {report}\n");
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
-        }
+        None => super::write_report(report),
     }
 }

@@ -387,6 +387,11 @@ pub fn reset_deadlock_hook() {
 /// # }
 /// ```
 pub fn default_deadlock_hook(report: &DeadlockReport) {
+    write_report(report);
+}
+
+/// Writes `threadkit: {report}` to stderr as one write (what every default hook does).
+pub(crate) fn write_report(report: &dyn fmt::Display) {
     use std::io::Write;
     let text = format!("threadkit: {report}\n");
     let _ = std::io::stderr().lock().write_all(text.as_bytes());

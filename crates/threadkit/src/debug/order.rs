@@ -1250,11 +1250,7 @@ pub fn default_on_potential_deadlock(report: &PotentialDeadlockReport) -> Result
     let hook = HOOK.lock().clone();
     match hook {
         Some(hook) => hook(report),
-        None => {
-            use std::io::Write;
-            let text = format!("threadkit: {report}\n");
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
-        }
+        None => super::write_report(report),
     }
     Ok(())
 }
