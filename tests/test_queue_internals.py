@@ -268,6 +268,8 @@ def test_switching_under_load_loses_nothing(mods, kind):
         assert len(q.queue) <= 8
     for t in threads[consumers:]:
         assert joined(t)
+    # Every item done before the stops go in: a LifoQueue would hand the stops out first.
+    q.join()
     for _ in range(consumers):
         q.put(stop)
     for t in threads[:consumers]:
