@@ -33,65 +33,71 @@ use threadkit::debug::{
 /// Acts on `report` in Python (see the module documentation). `Err` is the exception that ends
 /// the wait: `DeadlockError`, or a `KeyboardInterrupt` the hook let through.
 pub fn on_deadlock(report: &DeadlockReport) -> Result<(), PyErr> {
-    Python::attach(|py| match deliver(py, report) {
+    Python::attach(|py| {
+        act_in_python(
+            py,
+            report.raises(),
+            "_deadlock_found",
+            |py| report_data(py, report),
+            ("DeadlockError", report),
+            || debug::default_deadlock_hook(report),
+        )
+    })
+}
+
+/// A lock-order cycle found by an `acquire()` from Python (debug mode): like [`on_deadlock`],
+/// through `threadkit.debug._potential_deadlock_found` and the same hook; `Err` is
+/// `PotentialDeadlockError` (the acquisition gives up) or what the hook let through.
+pub fn on_potential_deadlock(report: &PotentialDeadlockReport) -> Result<(), PyErr> {
+    Python::attach(|py| {
+        act_in_python(
+            py,
+            report.raises(),
+            "_potential_deadlock_found",
+            |py| order_data(py, report),
+            ("PotentialDeadlockError", report),
+            || {
+                let _ = debug::default_on_potential_deadlock(report);
+            },
+        )
+    })
+}
+
+/// What both kinds of report do in Python: `threadkit.debug.<found>(data)` makes the Python
+/// report, or the error to raise if `raises`; a report goes to the hook ([`call_hook`]). If
+/// threadkit's own Python code fails, the failure is printed as unraisable and the core's text
+/// is used: raised as `threadkit.debug.<class>` (`RuntimeError` if even that fails), or written
+/// to stderr by `fallback`.
+fn act_in_python<'py>(
+    py: Python<'py>,
+    raises: bool,
+    found: &str,
+    data: impl FnOnce(Python<'py>) -> PyResult<Bound<'py, PyDict>>,
+    (error_class, text): (&str, &dyn std::fmt::Display),
+    fallback: impl FnOnce(),
+) -> Result<(), PyErr> {
+    let delivered = (|| -> PyResult<Option<PyErr>> {
+        let module = py.import("threadkit.debug")?;
+        let made = module.getattr(found)?.call1((data(py)?,))?;
+        if raises {
+            return Ok(Some(PyErr::from_value(made)));
+        }
+        call_hook(py, &module, made)
+    })();
+    match delivered {
         Ok(None) => Ok(()),
         Ok(Some(err)) => Err(err),
         Err(e) if !e.is_instance_of::<PyException>(py) => Err(e),
         Err(e) => {
             e.write_unraisable(py, None);
-            if report.raises() {
-                Err(fallback_error(py, report))
+            if raises {
+                Err(fallback_error(py, error_class, text.to_string()))
             } else {
-                debug::default_deadlock_hook(report);
+                fallback();
                 Ok(())
             }
         }
-    })
-}
-
-/// `Ok(Some(e))`: end the wait with `e`; `Ok(None)`: go on waiting; `Err`: threadkit's Python
-/// code failed.
-fn deliver(py: Python<'_>, report: &DeadlockReport) -> PyResult<Option<PyErr>> {
-    let module = py.import("threadkit.debug")?;
-    let data = report_data(py, report)?;
-    let found = module.getattr("_deadlock_found")?.call1((data,))?;
-    if report.raises() {
-        return Ok(Some(PyErr::from_value(found)));
     }
-    call_hook(py, &module, found)
-}
-
-/// `DeadlockError(core's text)`, when the Python report could not be built.
-/// A lock-order cycle found by an `acquire()` from Python (debug mode): like [`on_deadlock`],
-/// through `threadkit.debug._potential_deadlock_found` and the same hook.
-pub fn on_potential_deadlock(report: &PotentialDeadlockReport) -> Result<(), PyErr> {
-    Python::attach(|py| {
-        let delivered = (|| -> PyResult<Option<PyErr>> {
-            let module = py.import("threadkit.debug")?;
-            let found = module
-                .getattr("_potential_deadlock_found")?
-                .call1((order_data(py, report)?,))?;
-            if report.raises() {
-                return Ok(Some(PyErr::from_value(found)));
-            }
-            call_hook(py, &module, found)
-        })();
-        match delivered {
-            Ok(None) => Ok(()),
-            Ok(Some(err)) => Err(err),
-            Err(e) if !e.is_instance_of::<PyException>(py) => Err(e),
-            Err(e) => {
-                e.write_unraisable(py, None);
-                if report.raises() {
-                    Err(PyRuntimeError::new_err(report.to_string()))
-                } else {
-                    debug::reset_potential_deadlock_hook();
-                    debug::default_on_potential_deadlock(report).ok();
-                    Ok(())
-                }
-            }
-        }
-    })
 }
 
 /// Every thread asleep (debug mode), delivered to this waiting thread: the Python report goes
@@ -251,11 +257,11 @@ pub fn reset_lock_order() {
     debug::reset_lock_order();
 }
 
-fn fallback_error(py: Python<'_>, report: &DeadlockReport) -> PyErr {
-    let text = report.to_string();
+/// `threadkit.debug.<class>(text)`, when the Python report could not be built.
+fn fallback_error(py: Python<'_>, class: &str, text: String) -> PyErr {
     let made = py
         .import("threadkit.debug")
-        .and_then(|m| m.getattr("DeadlockError"))
+        .and_then(|m| m.getattr(class))
         .and_then(|cls| cls.call1((text.clone(),)));
     match made {
         Ok(e) => PyErr::from_value(e),
