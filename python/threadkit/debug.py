@@ -140,6 +140,12 @@ _BOOTSTRAP_FILES = frozenset(
 _BOOTSTRAP_FUNCTIONS = frozenset({"_bootstrap", "_bootstrap_inner"})
 
 
+def _is_bootstrap(filename: str, function: str) -> bool:
+    """Whether a frame is a thread's bootstrap (left out of the stacks shown)."""
+    return function in _BOOTSTRAP_FUNCTIONS and (
+        _os.path.normcase(_os.path.abspath(filename)) in _BOOTSTRAP_FILES)
+
+
 def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
     """The stack from ``frame`` outwards, outermost call first, without this module's frames
     at the top (those of the dump or report being made) and the thread's bootstrap at the
@@ -151,8 +157,7 @@ def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
     import traceback  # only when a stack is shown: `import threadkit` stays light
 
     frames = list(traceback.extract_stack(frame))
-    while len(frames) > 1 and frames[0].name in _BOOTSTRAP_FUNCTIONS and (
-            _os.path.normcase(_os.path.abspath(frames[0].filename)) in _BOOTSTRAP_FILES):
+    while len(frames) > 1 and _is_bootstrap(frames[0].filename, frames[0].name):
         del frames[0]
     return [
         {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
@@ -366,8 +371,7 @@ def _capture() -> tuple[str | None, list[tuple[str, int, str]]]:
         frames.append((code.co_filename, frame.f_lineno or 0, code.co_name))
         frame = frame.f_back
     frames.reverse()
-    while len(frames) > 1 and frames[0][2] in _BOOTSTRAP_FUNCTIONS and (
-            _os.path.normcase(_os.path.abspath(frames[0][0])) in _BOOTSTRAP_FILES):
+    while len(frames) > 1 and _is_bootstrap(frames[0][0], frames[0][2]):
         del frames[0]
     thread = _registry().get(_core.get_ident())
     return (thread.name if thread is not None else None), frames
@@ -445,11 +449,7 @@ def _deadlock_found(data: dict[str, Any]) -> DeadlockReport | DeadlockError:
 
 def __deadlock_hook__(report: DeadlockReport) -> None:
     """The default :data:`deadlock_hook`: print the report on ``sys.stderr``, in one write."""
-    stderr = _sys.stderr
-    if stderr is None:
-        return
-    stderr.write(f"threadkit: {report}\n")
-    stderr.flush()
+    _write(f"threadkit: {report}\n", None)
 
 
 deadlock_hook: Callable[[DeadlockReport], object] = __deadlock_hook__
@@ -585,18 +585,23 @@ def _format_snapshot(snap: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def dump(file: IO[str] | None = None) -> None:
-    """Print every live thread (threadkit's and the standard library's): name, ident, main,
-    daemon, its state (running; or waiting for what, held by whom, for how long), what it holds
-    that others wait for, and its Python stack; then the deadlocks there are now, each as its
-    report. Writes to ``file`` (``sys.stderr`` by default), in one write."""
-    text = _format_snapshot(snapshot()) + "\n"
+def _write(text: str, file: IO[str] | None) -> None:
+    """Writes ``text`` to ``file`` (``sys.stderr`` by default, skipped if there is none) in one
+    write, and flushes."""
     if file is None:
         file = _sys.stderr
         if file is None:
             return
     file.write(text)
     file.flush()
+
+
+def dump(file: IO[str] | None = None) -> None:
+    """Print every live thread (threadkit's and the standard library's): name, ident, main,
+    daemon, its state (running; or waiting for what, held by whom, for how long), what it holds
+    that others wait for, and its Python stack; then the deadlocks there are now, each as its
+    report. Writes to ``file`` (``sys.stderr`` by default), in one write."""
+    _write(_format_snapshot(snapshot()) + "\n", file)
 
 
 def dump_on_signal(signum: int = _signal.SIGUSR1, file: IO[str] | None = None) -> Any:
@@ -673,9 +678,4 @@ def contention_report(file: IO[str] | None = None, top: int | None = 10) -> None
             lines.append(f"{label:<{width}}  {r.contended:>8}  {r.total_wait:>10.6f}  "
                          f"{r.max_wait:>10.6f}  {r.waiters:>7}")
         text = "\n".join(lines) + "\n"
-    if file is None:
-        file = _sys.stderr
-        if file is None:
-            return
-    file.write(text)
-    file.flush()
+    _write(text, file)
