@@ -39,7 +39,10 @@ signal, also while the main thread is blocked in a threadkit wait. :func:`conten
 
 What is recorded costs nothing on the fast path: a thread's wait is recorded only when it
 really blocks, so the locks a thread holds are known only when another thread waits for them,
-and where a holder acquired a lock is not recorded (its stack is shown instead).
+and where a holder acquired a lock is not recorded (its stack is shown instead). In debug mode
+a thread's wait also publishes the locks it holds, with where it took each when debug mode kept
+that acquisition's stack (its first lock of a class, or a new lock order): reports then say
+where the holder acquired a lock, and dumps list every lock a waiting thread holds.
 
 Debug mode (off by default; :func:`enable`, ``THREADKIT_DEBUG=1`` or ``python -m threadkit
 --debug``) finds deadlocks that did not happen yet. Locks created while it is on are grouped
@@ -200,8 +203,9 @@ class DeadlockReport:
     worker); ``cycle`` is the prefix that forms the cycle. Each thread is a dict: ``name``,
     ``ident``, ``daemon`` (``None`` if unknown), ``waits_for`` (a dict: ``kind``, such as
     ``"Lock"`` or ``"Thread.join"``; ``primitive``, ``operation``, ``name`` and ``site`` of
-    what it waits for), ``held_by`` and ``held_by_names``, ``acquired_at`` (where the holder acquired it, ``None``
-    when not recorded), ``waited`` (seconds), ``reacquire`` (a Condition taking its lock back
+    what it waits for), ``held_by`` and ``held_by_names``, ``acquired_at`` (``"file:line"``
+    where the holder acquired it, in debug mode; ``None`` when not recorded), ``waited``
+    (seconds), ``reacquire`` (a Condition taking its lock back
     after ``wait``), ``stack`` (its Python stack, outermost call first: dicts ``file``,
     ``line``, ``function``, ``code``).
 
@@ -261,8 +265,7 @@ class DeadlockReport:
             if t["acquired_at"] is not None:
                 lines.append(f"    acquired by it at {t['acquired_at']}")
             elif t["waits_for"]["primitive"] in ("Lock", "RLock") and len(holders) == 1:
-                lines.append(f"    where {_display(t['held_by_names'][0], t['held_by'][0])} "
-                             "acquired it is not recorded: its stack is in this report")
+                lines.append(f"    {_acquisition_unknown()}")
             if t["stack"]:
                 lines.append(f"    Stack of {who} (most recent call last):")
                 lines.extend(_format_stack(t["stack"], "      "))
@@ -409,6 +412,14 @@ def reset_lock_order() -> None:
     _core.reset_lock_order()
 
 
+def _acquisition_unknown() -> str:
+    # The same words as the core's report (crates/threadkit/src/debug/report.rs).
+    if is_enabled():
+        return ("where it was acquired is not recorded: its holder had taken locks created "
+                "there before (debug mode records the first)")
+    return "where it was acquired is not recorded: debug mode records it (THREADKIT_DEBUG=1)"
+
+
 def _build_report(data: dict[str, Any], frames: dict[int, FrameType]) -> DeadlockReport:
     registry = _registry()
     core_names = {t["ident"]: t["name"] for t in data["threads"]}
@@ -428,7 +439,7 @@ def _build_report(data: dict[str, Any], frames: dict[int, FrameType]) -> Deadloc
             "waits_for": dict(t["waits_for"]),
             "held_by": list(t["held_by"]),
             "held_by_names": [name_of(h) for h in t["held_by"]],
-            "acquired_at": None,
+            "acquired_at": t["acquired_at"],
             "waited": t["waited"],
             "reacquire": t["reacquire"],
             "stack": _stack(frames.get(ident)),
@@ -493,9 +504,10 @@ def snapshot() -> dict[str, Any]:
     ``state`` is ``"waiting"`` for a thread blocked in a threadkit wait (``waiting`` then says
     on what), else ``"running"`` (which includes blocking outside threadkit: I/O, sleep, the
     standard library's locks). ``holds`` lists what the thread holds and other threads wait for
-    (the uncontended path records nothing, so a lock nobody waits for is not listed): dicts
-    ``kind``, ``primitive``, ``operation``, ``name``, ``site``, ``acquired_at`` (``None``: not
-    recorded). ``daemon`` is ``None`` for a thread neither registry knows.
+    (the uncontended path records nothing, so a lock nobody waits for is not listed, except in
+    debug mode for a waiting thread or the calling one): dicts ``kind``, ``primitive``,
+    ``operation``, ``name``, ``site``, ``acquired_at`` (``"file:line"``, or ``None``: not
+    recorded, always so with debug mode off). ``daemon`` is ``None`` for a thread neither registry knows.
     """
     core = _core._snapshot()
     frames = _compat.current_frames()
@@ -528,7 +540,7 @@ def snapshot() -> dict[str, Any]:
             "main": ident == main,
             "state": "waiting" if waiting is not None else "running",
             "waiting": waiting,
-            "holds": [dict(h, acquired_at=None) for h in c["holds"]],
+            "holds": [dict(h) for h in c["holds"]],
             "stack": _stack(frames.get(ident)),
         })
     deadlocks = [_build_report(d, frames).as_dict() for d in core["deadlocks"]]

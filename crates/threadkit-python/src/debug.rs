@@ -288,11 +288,18 @@ fn cycle_thread<'py>(py: Python<'py>, t: &CycleThread) -> PyResult<Bound<'py, Py
     d.set_item("held_by", PyList::new(py, &t.held_by)?)?;
     d.set_item("waited", t.waited.as_secs_f64())?;
     d.set_item("reacquire", t.reacquire)?;
+    d.set_item("acquired_at", t.acquired_at.as_ref().map(frame_site))?;
     Ok(d)
 }
 
+/// `file:line` of a frame, as reports show where a lock was acquired.
+fn frame_site(f: &StackFrame) -> String {
+    format!("{}:{}", f.file, f.line)
+}
+
 /// A report as a dict: `threads` (each `ident`, `name`, `waits_for` (`kind`, `primitive`,
-/// `operation`, `name`, `site`), `held_by`, `waited` seconds, `reacquire`; the closer first, then the rest of the cycle in order, then
+/// `operation`, `name`, `site`), `held_by`, `waited` seconds, `reacquire`, `acquired_at`
+/// (`file:line` or `None`); the closer first, then the rest of the cycle in order, then
 /// threads stuck behind it), `cycle` (how many of them form the cycle), `raises`, `text` (the
 /// core's text, without Python names and stacks).
 fn report_data<'py>(py: Python<'py>, report: &DeadlockReport) -> PyResult<Bound<'py, PyDict>> {
@@ -331,6 +338,7 @@ fn thread_data<'py>(py: Python<'py>, t: &ThreadSnapshot) -> PyResult<Bound<'py, 
     for h in &t.holds {
         let hd = PyDict::new(py);
         label_into(&hd, h.kind, &h.label)?;
+        hd.set_item("acquired_at", h.acquired_at.as_ref().map(frame_site))?;
         holds.append(hd)?;
     }
     d.set_item("holds", holds)?;
@@ -341,7 +349,8 @@ fn thread_data<'py>(py: Python<'py>, t: &ThreadSnapshot) -> PyResult<Bound<'py, 
 /// `ident`, `name` (the core's: its registry's or the OS thread's), `daemon` (`None` if the
 /// core's registry does not know the thread), `waiting` (`None`, or `kind`, `primitive`,
 /// `operation`, `name`, `site`, `held_by`, `waited` seconds, `timed`, `reacquire`), `holds`
-/// (what others wait for and it holds: `kind`, `primitive`, `operation`, `name`, `site`).
+/// (what others wait for and it holds, and in debug mode every lock its wait published:
+/// `kind`, `primitive`, `operation`, `name`, `site`, `acquired_at`).
 /// Deadlocks are dicts as handed to `_deadlock_found`.
 #[pyfunction]
 pub fn _snapshot(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {

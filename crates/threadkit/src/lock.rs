@@ -209,7 +209,7 @@ impl Lock {
         self
     }
 
-    fn addr(&self) -> usize {
+    pub(crate) fn addr(&self) -> usize {
         self as *const Lock as usize
     }
 
@@ -661,6 +661,10 @@ impl Waitable for Lock {
     fn wake(&self) {
         let _guard = self.waiters.lock();
         self.cv.notify_all();
+    }
+
+    fn lock_addr(&self) -> usize {
+        self.addr()
     }
 }
 

@@ -503,6 +503,10 @@ impl Waitable for RLock {
     fn wake(&self) {
         Waitable::wake(&self.lock);
     }
+
+    fn lock_addr(&self) -> usize {
+        self.lock.addr()
+    }
 }
 
 impl fmt::Debug for RLock {

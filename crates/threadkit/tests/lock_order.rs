@@ -4,7 +4,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
-use threadkit::debug::{self, DeadlockAction, PotentialDeadlockError, PotentialDeadlockReport};
+use threadkit::debug::{
+    self, DeadlockAction, DeadlockError, PotentialDeadlockError, PotentialDeadlockReport,
+};
 use threadkit::{Builder, Condition, Event, Lock, RLock};
 
 type Seen = Arc<Mutex<Vec<PotentialDeadlockReport>>>;
@@ -267,6 +269,84 @@ fn raises_without_taking_the_lock() {
     debug::set_deadlock_action(DeadlockAction::Report);
 }
 
+/// A deadlock report in debug mode says where the holder acquired the lock waited for, and a
+/// snapshot lists every lock a waiting thread holds with where it took it.
+fn acquisition_sites() {
+    debug::set_deadlock_action(DeadlockAction::Raise);
+    let results = Arc::new(RLock::named("sites-results"));
+    let spare = Arc::new(Lock::named("sites-spare"));
+    let line = Arc::new(Mutex::new((0, 0)));
+    let (r2, l2) = (results.clone(), line.clone());
+    let joiner = Builder::new()
+        .name("joiner")
+        .spawn(move || {
+            let _s = spare.lock();
+            let spare_line = line!() - 1;
+            let _r = r2.lock();
+            *l2.lock().unwrap() = (spare_line, line!() - 1);
+            let r3 = r2.clone();
+            let worker = Builder::new()
+                .name("worker")
+                .spawn(move || drop(r3.lock()))
+                .unwrap();
+            let ident = worker.thread().ident().unwrap();
+            // Until the worker waits for `results`, held by this thread.
+            while !debug::snapshot().threads.iter().any(|t| {
+                t.ident == ident && t.waiting.as_ref().is_some_and(|w| !w.held_by.is_empty())
+            }) {
+                std::thread::yield_now();
+            }
+            // This thread's own snapshot lists both locks it holds, with where it took them.
+            let me = threadkit::current_thread().ident().unwrap();
+            let snap = debug::snapshot();
+            let holds = snap
+                .threads
+                .into_iter()
+                .find(|t| t.ident == me)
+                .unwrap()
+                .holds;
+            let e = catch_unwind(AssertUnwindSafe(|| worker.thread().join())).unwrap_err();
+            let e = e.downcast::<DeadlockError>().unwrap();
+            // The worker thread now gets `results` once this thread releases it.
+            (e.report().clone(), worker, holds)
+        })
+        .unwrap();
+    let (report, worker, holds) = joiner.join().unwrap();
+    worker.join().unwrap();
+    let (spare_line, results_line) = *line.lock().unwrap();
+    let waits = report
+        .threads()
+        .iter()
+        .find(|t| t.name.as_deref() == Some("worker"))
+        .unwrap();
+    let at = waits
+        .acquired_at
+        .as_ref()
+        .expect("the holder's acquisition site");
+    assert!(at.file.ends_with("lock_order.rs"), "{at:?}");
+    assert_eq!(at.line, results_line, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains(&format!("acquired by it at {}:{results_line}", at.file)),
+        "{report}"
+    );
+    let mut listed: Vec<(Option<&str>, u32)> = holds
+        .iter()
+        .map(|h| (h.label.name(), h.acquired_at.as_ref().map_or(0, |a| a.line)))
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            (Some("sites-results"), results_line),
+            (Some("sites-spare"), spare_line)
+        ],
+        "{holds:?}"
+    );
+    debug::set_deadlock_action(DeadlockAction::Report);
+}
+
 fn bounded_memory(seen: &Seen) {
     // 200,000 short-lived locks, each named uniquely, each taken under a fixed lock: their
     // classes leave the graph with them.
@@ -304,6 +384,7 @@ fn lock_order_checking() {
     no_false_reports(&seen);
     allowed_order(&seen);
     raises_without_taking_the_lock();
+    acquisition_sites();
     bounded_memory(&seen);
     // Off: locks made now are not checked, and nothing is reported.
     debug::disable();

@@ -610,6 +610,43 @@ std::thread_local! {
     };
 }
 
+/// A lock a thread holds, as its waits publish it for readers on other threads (debug mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct HeldLock {
+    /// The lock's address (a `Lock`'s; an RLock's inner lock's).
+    pub(crate) lock: usize,
+    pub(crate) class: u32,
+    /// Where this acquisition happened, when debug mode captured its stack (the thread's first
+    /// lock of this class, or a new order): the innermost frame.
+    pub(crate) acquired_at: Option<StackFrame>,
+}
+
+/// The checked locks this thread holds, outermost first (empty with debug mode off). Called
+/// on the slow path only, where a wait is about to be recorded.
+pub(crate) fn held_locks() -> Vec<HeldLock> {
+    if !holds_any() {
+        return Vec::new();
+    }
+    with_mine(|m| {
+        m.held
+            .iter()
+            .map(|h| HeldLock {
+                lock: h.lock,
+                class: h.class,
+                acquired_at: h.stack.as_ref().and_then(|s| s.innermost().cloned()),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The label and kind of a class still in the graph.
+pub(crate) fn class_label(id: u32) -> Option<(Label, WaitKind)> {
+    let state = STATE.lock();
+    let class = state.as_ref()?.classes.get(&id)?;
+    Some((class.label.clone(), class.kind))
+}
+
 /// Whether this thread holds a checked lock.
 #[inline]
 pub(crate) fn holds_any() -> bool {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::detect::Member;
 use super::label::Label;
+use super::order::StackFrame;
 use super::WaitKind;
 
 /// One thread of a deadlock: who it is, what it waits for, who holds that.
@@ -34,6 +35,12 @@ pub struct CycleThread {
     pub waited: Duration,
     /// The wait is a Condition taking its lock back after `wait` (it cannot give up).
     pub reacquire: bool,
+    /// Where the holder acquired the lock waited for: the innermost frame of the stack debug
+    /// mode captured at that acquisition. `None` with debug mode off (reading a frame on every
+    /// acquisition would cost the uncontended path), for what is not a lock, and for a lock
+    /// the holder took where debug mode kept no stack (a thread's later locks of a class it
+    /// already took).
+    pub acquired_at: Option<StackFrame>,
 }
 
 impl CycleThread {
@@ -65,16 +72,19 @@ fn display_name(name: Option<&str>, ident: u64) -> String {
 /// Thread 'write_log' (ident 139843245840064), waiting for 0.001 s
 ///     waits for Lock 'inventory' created at src/shop.rs:12
 ///     held by 'restock' (ident 139843247945408)
+///     acquired by it at src/shop.rs:30, in shop::restock
 ///
 /// Thread 'restock' (ident 139843247945408), waiting for 0.012 s
 ///     waits for Lock 'log' created at src/shop.rs:13
 ///     held by 'write_log' (ident 139843245840064)
+///     acquired by it at src/shop.rs:41, in shop::write_log
 ///
 /// Cycle: 'write_log' -> Lock 'inventory' -> 'restock' -> Lock 'log' -> 'write_log'
 /// ```
 ///
-/// The first thread is the one whose wait closed the cycle. See [`crate::debug`] for an
-/// example that makes one.
+/// The first thread is the one whose wait closed the cycle. The `acquired by it` lines are
+/// there in debug mode ([`CycleThread::acquired_at`]); otherwise such a line says that the site
+/// is not recorded. See [`crate::debug`] for an example that makes one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadlockReport {
     threads: Vec<CycleThread>,
@@ -166,6 +176,7 @@ impl DeadlockReport {
                 held_by: vec![1],
                 waited: Duration::ZERO,
                 reacquire: false,
+                acquired_at: None,
             }],
             cycle: 1,
             raises: false,
@@ -213,10 +224,53 @@ impl fmt::Display for DeadlockReport {
                 1 => writeln!(f, "    held by {}", holders[0])?,
                 _ => writeln!(f, "    waits for any of {}, all stuck", holders.join(", "))?,
             }
+            match &t.acquired_at {
+                Some(at) => writeln!(
+                    f,
+                    "    acquired by it at {}:{}, in {}",
+                    at.file, at.line, at.function
+                )?,
+                None if holders.len() == 1
+                    && matches!(t.kind, WaitKind::Lock | WaitKind::RLock) =>
+                {
+                    writeln!(f, "    {}", acquisition_unknown())?
+                }
+                None => {}
+            }
         }
         writeln!(f)?;
         write!(f, "Cycle: {}", self.cycle_line())
     }
+}
+
+/// What a report says for a lock whose holder's acquisition site is not known.
+pub(crate) fn acquisition_unknown() -> &'static str {
+    if super::order::is_enabled() {
+        "where it was acquired is not recorded: its holder had taken locks created there before \
+         (debug mode records the first)"
+    } else {
+        "where it was acquired is not recorded: debug mode records it (THREADKIT_DEBUG=1)"
+    }
+}
+
+/// Where the holder of what `m` waits for acquired it, from the holds its wait published.
+fn acquired_at(members: &[Member], m: &Member) -> Option<StackFrame> {
+    let [holder] = m.seen.held_by.idents() else {
+        return None;
+    };
+    if m.seen.lock_addr == 0 {
+        return None;
+    }
+    members
+        .iter()
+        .find(|h| h.slot.ident == *holder)?
+        .seen
+        .holds
+        .iter()
+        .rev()
+        .find(|h| h.lock == m.seen.lock_addr)?
+        .acquired_at
+        .clone()
 }
 
 /// `Lock 'name'` / `Lock created at file:line` (with `full`: `Lock 'name' created at
@@ -306,6 +360,7 @@ pub(crate) fn build(members: &[Member], closer: u64, raises: bool) -> DeadlockRe
                 held_by: m.seen.held_by.idents().to_vec(),
                 waited: now.saturating_duration_since(m.seen.since),
                 reacquire: m.seen.reacquire,
+                acquired_at: acquired_at(members, m),
             }
         })
         .collect();

@@ -27,6 +27,7 @@ use std::time::Instant;
 
 use super::contention::Stats;
 use super::label::{Label, Tag};
+use super::order::{held_locks, HeldLock};
 use super::report::DeadlockReport;
 use super::WaitKind;
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, WaitOutcome};
@@ -53,6 +54,11 @@ pub(crate) trait Waitable: Sync {
     /// Whether [`wake`](Waitable::wake) wakes its waiters (so a delivery reaches them).
     fn wakes(&self) -> bool {
         false
+    }
+
+    /// The address debug mode's held lists know the primitive by (a lock's), 0 for others.
+    fn lock_addr(&self) -> usize {
+        0
     }
 }
 
@@ -133,6 +139,9 @@ struct Record {
     timed: bool,
     reacquire: bool,
     generation: u64,
+    /// The locks the thread holds (debug mode), published when the wait starts so that reports
+    /// and snapshots can say where a holder acquired what others wait for.
+    holds: Vec<HeldLock>,
 }
 
 // SAFETY: the pointer is only dereferenced by readers holding the slot's mutex while the
@@ -181,6 +190,10 @@ pub(crate) struct Seen {
     pub(crate) timed: bool,
     pub(crate) reacquire: bool,
     pub(crate) generation: u64,
+    /// The target's [`Waitable::lock_addr`].
+    pub(crate) lock_addr: usize,
+    /// The locks the thread holds (debug mode; read with the label only).
+    pub(crate) holds: Vec<HeldLock>,
 }
 
 /// The next slot's serial.
@@ -204,8 +217,8 @@ impl Slot {
         }
     }
 
-    /// Reads the thread's current wait, asking its target who holds it (and its label if
-    /// `with_label`) while the record cannot be removed.
+    /// Reads the thread's current wait, asking its target who holds it (and its label and the
+    /// locks the thread holds if `with_label`) while the record cannot be removed.
     pub(crate) fn read(&self, with_label: bool) -> Option<Seen> {
         let state = self.state.lock();
         let record = state.record.as_ref()?;
@@ -221,6 +234,12 @@ impl Slot {
             timed: record.timed,
             reacquire: record.reacquire,
             generation: record.generation,
+            lock_addr: target.lock_addr(),
+            holds: if with_label {
+                record.holds.clone()
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -364,6 +383,7 @@ impl<'a> Recorded<'a> {
                 on.target,
             )
         };
+        let holds = held_locks();
         let mut state = slot.state.lock();
         let record = Record {
             kind: on.kind,
@@ -372,6 +392,7 @@ impl<'a> Recorded<'a> {
             timed,
             reacquire: on.reacquire,
             generation: state.next_generation(),
+            holds,
         };
         let outer = state.record.replace(record);
         drop(state);

@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::label::Label;
+use super::order::{self, HeldLock, StackFrame};
 use super::report::{describe, registry_names, DeadlockReport};
 use super::slot::{self, HeldBy};
 use super::WaitKind;
@@ -35,7 +36,9 @@ pub struct WaitSnapshot {
     pub reacquire: bool,
 }
 
-/// Something a thread is known to hold: the target of another thread's wait whose holder it is.
+/// Something a thread is known to hold: the target of another thread's wait whose holder it is,
+/// or, in debug mode, a lock in the list of locks it holds (published when it started waiting,
+/// or the calling thread's own).
 ///
 /// ```
 /// # fn f(h: &threadkit::debug::HeldSnapshot) {
@@ -45,10 +48,14 @@ pub struct WaitSnapshot {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HeldSnapshot {
-    /// The kind of the wait that revealed it.
+    /// The kind of the wait that revealed it (for a lock from debug mode's list: `Lock` or
+    /// `RLock`).
     pub kind: WaitKind,
     /// Its label.
     pub label: Label,
+    /// Where the thread acquired it, if debug mode captured that acquisition's stack: the
+    /// innermost frame. See [`CycleThread::acquired_at`](super::CycleThread::acquired_at).
+    pub acquired_at: Option<StackFrame>,
 }
 
 /// One thread, in a [`Snapshot`].
@@ -69,8 +76,9 @@ pub struct ThreadSnapshot {
     pub daemon: Option<bool>,
     /// What it waits for now (`None`: running, or waiting outside threadkit).
     pub waiting: Option<WaitSnapshot>,
-    /// What other threads wait for and this one holds. Locks nobody waits for are not listed:
-    /// the uncontended path records nothing.
+    /// What other threads wait for and this one holds. Locks nobody waits for are listed only
+    /// in debug mode, for a thread in a threadkit wait or the calling thread: the uncontended
+    /// path records nothing otherwise.
     pub holds: Vec<HeldSnapshot>,
 }
 
@@ -136,6 +144,7 @@ pub fn snapshot() -> Snapshot {
             })
         })
         .collect();
+    let mut revealed_addr: HashMap<u64, usize> = HashMap::new();
     let mut index: HashMap<u64, usize> = threads
         .iter()
         .enumerate()
@@ -143,8 +152,14 @@ pub fn snapshot() -> Snapshot {
         .collect();
     let mut slots = slot::all_slots();
     slots.sort_by_key(|s| s.ident);
+    // Debug mode's lists of held locks, by thread: published by waits, and the caller's own.
+    let mut published: HashMap<u64, Vec<HeldLock>> = HashMap::new();
+    published.insert(crate::ident::get_ident(), order::held_locks());
     for slot in slots {
         let seen = slot.read(true);
+        if let Some(seen) = &seen {
+            published.insert(slot.ident, seen.holds.clone());
+        }
         let i = *index.entry(slot.ident).or_insert_with(|| {
             threads.push(ThreadSnapshot {
                 ident: slot.ident,
@@ -158,6 +173,8 @@ pub fn snapshot() -> Snapshot {
             });
             threads.len() - 1
         });
+        let lock_addr = seen.as_ref().map_or(0, |s| s.lock_addr);
+        revealed_addr.insert(slot.ident, lock_addr);
         threads[i].waiting = seen.map(|seen| WaitSnapshot {
             kind: seen.kind,
             label: seen.label.expect("read with its label"),
@@ -170,18 +187,30 @@ pub fn snapshot() -> Snapshot {
             reacquire: seen.reacquire,
         });
     }
+    // The address of each held lock some wait revealed, so debug mode's list adds only others.
+    let mut listed: Vec<(u64, usize)> = Vec::new();
     let held: Vec<(u64, HeldSnapshot)> = threads
         .iter()
-        .filter_map(|t| t.waiting.as_ref())
+        .filter_map(|t| Some((t.ident, t.waiting.as_ref()?)))
         // A joined thread holds only its own life: nothing to list.
-        .filter(|w| w.held_by.len() == 1)
-        .filter(|w| !matches!(w.kind, WaitKind::ThreadJoin | WaitKind::PoolShutdown))
-        .map(|w| {
+        .filter(|(_, w)| w.held_by.len() == 1)
+        .filter(|(_, w)| !matches!(w.kind, WaitKind::ThreadJoin | WaitKind::PoolShutdown))
+        .map(|(waiter, w)| {
+            let holder = w.held_by[0];
+            let addr = revealed_addr.get(&waiter).copied().unwrap_or(0);
+            let acquired_at = published
+                .get(&holder)
+                .and_then(|list| list.iter().rev().find(|h| addr != 0 && h.lock == addr))
+                .and_then(|h| h.acquired_at.clone());
+            if addr != 0 {
+                listed.push((holder, addr));
+            }
             (
-                w.held_by[0],
+                holder,
                 HeldSnapshot {
                     kind: w.kind,
                     label: w.label.clone(),
+                    acquired_at,
                 },
             )
         })
@@ -190,6 +219,24 @@ pub fn snapshot() -> Snapshot {
         if let Some(&i) = index.get(&holder) {
             if !threads[i].holds.contains(&h) {
                 threads[i].holds.push(h);
+            }
+        }
+    }
+    for (ident, list) in published {
+        let Some(&i) = index.get(&ident) else {
+            continue;
+        };
+        for h in list {
+            if listed.contains(&(ident, h.lock)) {
+                continue;
+            }
+            listed.push((ident, h.lock));
+            if let Some((label, kind)) = order::class_label(h.class) {
+                threads[i].holds.push(HeldSnapshot {
+                    kind,
+                    label,
+                    acquired_at: h.acquired_at,
+                });
             }
         }
     }
@@ -253,7 +300,11 @@ impl fmt::Display for Snapshot {
                 }
             }
             for h in &t.holds {
-                writeln!(f, "    holds {}", describe(h.kind, &h.label, true))?;
+                write!(f, "    holds {}", describe(h.kind, &h.label, true))?;
+                match &h.acquired_at {
+                    Some(at) => writeln!(f, ", acquired at {}:{}", at.file, at.line)?,
+                    None => writeln!(f)?,
+                }
             }
         }
         writeln!(f)?;
