@@ -59,6 +59,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<event::PyEvent>()?;
     m.add_class::<barrier::PyBarrier>()?;
     m.add_class::<queue::PyQueue>()?;
+    queue::install_queue_fast_paths(&py.get_type::<queue::PyQueue>())?;
     m.add_class::<queue::PySimpleQueue>()?;
     queue::install_simple_queue_fast_paths(&py.get_type::<queue::PySimpleQueue>())?;
     queue::init_shutdown(py, m)?;

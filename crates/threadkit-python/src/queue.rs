@@ -18,7 +18,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString, PyType};
 use threadkit::raw::{QueueExt, QueueWaitExt};
 use threadkit::{
-    Deadline, GetError, Interrupt, Interrupted, Lifo, NoInterrupt, Order, PutError, TaskDoneError,
+    Deadline, GetError, Interrupt, Interrupted, Lifo, NoInterrupt, Order, PutError, SpinWait,
+    TaskDoneError,
 };
 
 use crate::blocking::{block as block_fn, seconds_of, timeout_max, Truthy};
@@ -298,13 +299,14 @@ impl PyQueue {
             };
         }
         let bounded = each!(&this.store, q => q.maxsize()) > 0;
-        if each!(&this.store, q => q.is_shutdown()) {
-            return Err(shut_down(py));
-        }
         let deadline = if !block.0 {
             Deadline::now()
-        } else if bounded {
-            // Checked even when there is room, as CPython does.
+        } else if bounded && timeout.is_some() {
+            // Shutdown first, then the timeout, checked even when there is room, as CPython
+            // does. Without a timeout, the put reports a shutdown itself (one lock less).
+            if each!(&this.store, q => q.is_shutdown()) {
+                return Err(shut_down(py));
+            }
             deadline_of(queue_timeout(timeout)?)?
         } else {
             Deadline::never()
@@ -320,7 +322,12 @@ impl PyQueue {
             Err(e) => return Err(put_error(py, e).unwrap_or_else(|_| unreachable!())),
         };
         let store = &this.store;
-        match block_put(py, |i| store.put_interruptible(item, deadline, i))? {
+        match block_put(py, |i| {
+            if spins_within(deadline) {
+                each!(store, q => q.spin_for_room(SpinWait::QUEUE));
+            }
+            store.put_interruptible(item, deadline, i)
+        })? {
             Ok(()) => Ok(()),
             // Blocked while the items moved to Python: put there, in the time left.
             Err(PutError::ShutDown(item)) if this.moved.load(Ordering::Relaxed) => slf
@@ -375,9 +382,14 @@ impl PyQueue {
         // back in Python, as in the standard library, where the getter takes it itself once it
         // runs again (code that samples qsize() next to its workers' state relies on it).
         let store = &this.store;
-        let r = block_fn(py, |i| match store.get_in_flight(deadline, i) {
-            Err(GetError::Interrupted) => Err(Interrupted),
-            r => Ok(r),
+        let r = block_fn(py, |i| {
+            if spins_within(deadline) {
+                each!(store, q => q.spin_for_item(SpinWait::QUEUE));
+            }
+            match store.get_in_flight(deadline, i) {
+                Err(GetError::Interrupted) => Err(Interrupted),
+                r => Ok(r),
+            }
         })?;
         match r {
             Ok(item) => {
@@ -566,6 +578,13 @@ fn repr_object(slf: &Bound<'_, PyAny>, label: &threadkit::debug::Label) -> PyRes
 
 /// Runs a blocking put whose error hands the item back: an interruption is taken out of the
 /// error so that `block` turns it into the signal handler's exception.
+/// Whether a blocking get or put spins first: not if the spin could outlast its timeout.
+fn spins_within(deadline: Deadline) -> bool {
+    deadline
+        .remaining()
+        .map_or(true, |left| left > SpinWait::QUEUE.limit())
+}
+
 fn block_put(
     py: Python<'_>,
     put: impl FnOnce(&mut dyn Interrupt) -> Result<(), PutError<Item>> + Send,
@@ -1211,7 +1230,9 @@ mod fast {
     use pyo3::types::{PyDict, PyTuple, PyType};
     use pyo3::Borrowed;
 
-    use super::{Empty, PySimpleQueue};
+    use std::sync::atomic::Ordering;
+
+    use super::{Empty, PyQueue, PySimpleQueue, Store, Truthy};
 
     /// A method definition for `PyDescr_NewMethod`, which keeps a pointer to it for ever.
     struct Def(ffi::PyMethodDef);
@@ -1253,24 +1274,74 @@ mod fast {
         ml_doc: c"get_nowait($self, /)\n--\n\nRemove and return an item if one is available, else raise `queue.Empty`.".as_ptr(),
     });
 
+    static QUEUE_PUT: Def = Def(ffi::PyMethodDef {
+        ml_name: c"put".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: queue_put,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: c"put($self, item, block=True, timeout=None)\n--\n\nPut `item` into the queue, blocking while it is full (unless `block` is false), at most\n`timeout` seconds if given. Raises `queue.Full`, or `ShutDown` after `shutdown()`.".as_ptr(),
+    });
+    static QUEUE_GET: Def = Def(ffi::PyMethodDef {
+        ml_name: c"get".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunctionFastWithKeywords: queue_get,
+        },
+        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: c"get($self, block=True, timeout=None)\n--\n\nRemove and return an item, blocking while the queue is empty (unless `block` is false),\nat most `timeout` seconds if given. Raises `queue.Empty`, or `ShutDown` once a shut-down\nqueue is empty.".as_ptr(),
+    });
+
     /// The PyO3 `put` and `get`, for every call the fast paths do not take.
     static SLOW_PUT: OnceLock<Py<PyAny>> = OnceLock::new();
     static SLOW_GET: OnceLock<Py<PyAny>> = OnceLock::new();
     static SLOW_PUT_NOWAIT: OnceLock<Py<PyAny>> = OnceLock::new();
+    static SLOW_QUEUE_PUT: OnceLock<Py<PyAny>> = OnceLock::new();
+    static SLOW_QUEUE_GET: OnceLock<Py<PyAny>> = OnceLock::new();
 
     /// Installs the fast methods on `SimpleQueue` (once, at module initialisation).
     pub fn install(class: &Bound<'_, PyType>) -> PyResult<()> {
-        let py = class.py();
         // The PyO3 methods, before the fast ones take their names.
         let _ = SLOW_PUT.set(class.getattr("put")?.unbind());
         let _ = SLOW_GET.set(class.getattr("get")?.unbind());
         let _ = SLOW_PUT_NOWAIT.set(class.getattr("put_nowait")?.unbind());
-        for (name, def) in [
-            ("put", &PUT),
-            ("get", &GET),
-            ("put_nowait", &PUT_NOWAIT),
-            ("get_nowait", &GET_NOWAIT),
-        ] {
+        set_methods(
+            class,
+            &[
+                ("put", &PUT),
+                ("get", &GET),
+                ("put_nowait", &PUT_NOWAIT),
+                ("get_nowait", &GET_NOWAIT),
+            ],
+        )
+    }
+
+    /// Installs the fast `put` and `get` on `_core.Queue` (once, at module initialisation):
+    /// `put(item)` and `get()` run the PyO3 methods' bodies without PyO3's argument parsing
+    /// (which costs as much as a whole uncontended put+get); calls with more arguments go to
+    /// the PyO3 methods.
+    pub fn install_queue(class: &Bound<'_, PyType>) -> PyResult<()> {
+        let _ = SLOW_QUEUE_PUT.set(class.getattr("put")?.unbind());
+        let _ = SLOW_QUEUE_GET.set(class.getattr("get")?.unbind());
+        set_methods(class, &[("put", &QUEUE_PUT), ("get", &QUEUE_GET)])
+    }
+
+    /// `f()`, a panic becoming `pyo3_runtime.PanicException` as in PyO3's own methods (a panic
+    /// must not unwind into CPython).
+    #[inline]
+    fn unwind_safe<R>(f: impl FnOnce() -> PyResult<R>) -> PyResult<R> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic in threadkit".to_string());
+            Err(pyo3::panic::PanicException::new_err(what))
+        })
+    }
+
+    fn set_methods(class: &Bound<'_, PyType>, defs: &[(&str, &'static Def)]) -> PyResult<()> {
+        let py = class.py();
+        for &(name, def) in defs {
             // SAFETY: `class` is a live type object; `def` is static and never written (see
             // `Def`); the result is a new reference or null with an exception set.
             let descr = unsafe {
@@ -1301,12 +1372,91 @@ mod fast {
     /// # Safety
     /// Attached, and `slf` is an instance of `SimpleQueue` or a subclass: a method descriptor
     /// checks its `self` against its type before it calls the function.
-    unsafe fn queue_of<'a>(py: Python<'a>, slf: &'a *mut ffi::PyObject) -> &'a PySimpleQueue {
+    unsafe fn queue_of<
+        'a,
+        Q: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync,
+    >(
+        py: Python<'a>,
+        slf: &'a *mut ffi::PyObject,
+    ) -> &'a Q {
         // SAFETY: as the function's contract says; `slf` is borrowed for the call.
         let any: Borrowed<'a, 'a, PyAny> = unsafe { Borrowed::from_ptr(py, *slf) };
-        let q: Borrowed<'a, 'a, PySimpleQueue> = unsafe { any.cast_unchecked() };
-        let q: &'a PySimpleQueue = q.get();
+        let q: Borrowed<'a, 'a, Q> = unsafe { any.cast_unchecked() };
+        let q: &'a Q = q.get();
         q
+    }
+
+    unsafe extern "C" fn queue_put(
+        slf: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls a method with the interpreter attached.
+        let py = unsafe { Python::assume_attached() };
+        if kwnames.is_null() && nargs == 1 {
+            // SAFETY: `slf` was checked by the descriptor (a `_core.Queue`); `args[0]` is a
+            // borrowed object.
+            let (q, item) = unsafe {
+                (
+                    Borrowed::from_ptr(py, slf).cast_unchecked::<PyQueue>(),
+                    Borrowed::from_ptr(py, *args).to_owned().unbind(),
+                )
+            };
+            // The common case first: room in a FIFO or LIFO queue whose items are in Rust.
+            let this = q.get();
+            let item = if this.moved.load(Ordering::Relaxed) {
+                item
+            } else {
+                match &this.store {
+                    Store::Priority(_) => item,
+                    store => match store.try_put(item) {
+                        Ok(()) => return none(py),
+                        Err(e) => e.into_inner(),
+                    },
+                }
+            };
+            // `put(item)`: the PyO3 method's body, without its argument parsing.
+            return match unwind_safe(|| PyQueue::put(&q, item, Truthy(true), None)) {
+                Ok(()) => none(py),
+                Err(e) => {
+                    e.restore(py);
+                    std::ptr::null_mut()
+                }
+            };
+        }
+        // SAFETY: the arguments as CPython passed them.
+        unsafe { call_slow(py, &SLOW_QUEUE_PUT, slf, args, nargs, kwnames) }
+    }
+
+    unsafe extern "C" fn queue_get(
+        slf: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls a method with the interpreter attached.
+        let py = unsafe { Python::assume_attached() };
+        if kwnames.is_null() && nargs == 0 {
+            // SAFETY: `slf` was checked by the descriptor (a `_core.Queue`).
+            let q = unsafe { Borrowed::from_ptr(py, slf).cast_unchecked::<PyQueue>() };
+            let this = q.get();
+            if !this.moved.load(Ordering::Relaxed) && !matches!(this.store, Store::Priority(_)) {
+                if let Ok(item) = this.store.try_get() {
+                    return item.into_ptr();
+                }
+            }
+            // `get()`: the PyO3 method's body, without its argument parsing.
+            return match unwind_safe(|| PyQueue::get(&q, Truthy(true), None)) {
+                Ok(item) => item.into_ptr(),
+                Err(e) => {
+                    e.restore(py);
+                    std::ptr::null_mut()
+                }
+            };
+        }
+        // SAFETY: the arguments as CPython passed them.
+        unsafe { call_slow(py, &SLOW_QUEUE_GET, slf, args, nargs, kwnames) }
     }
 
     /// Calls the PyO3 method `slow` with the same arguments (`self` first): the call CPython
@@ -1376,7 +1526,7 @@ mod fast {
             // SAFETY: `slf` was checked by the descriptor; `args[0]` is a borrowed object.
             let (q, item) = unsafe {
                 (
-                    queue_of(py, &slf),
+                    queue_of::<PySimpleQueue>(py, &slf),
                     Borrowed::from_ptr(py, *args).to_owned().unbind(),
                 )
             };
@@ -1403,7 +1553,7 @@ mod fast {
                 || (nargs == 1 && unsafe { *args == ffi::Py_True() || *args == ffi::Py_False() }));
         if plain {
             // SAFETY: `slf` was checked by the descriptor.
-            let q = unsafe { queue_of(py, &slf) };
+            let q: &PySimpleQueue = unsafe { queue_of(py, &slf) };
             if let Ok(item) = q.inner.try_get() {
                 return item.into_ptr();
             }
@@ -1424,7 +1574,7 @@ mod fast {
             // SAFETY: `slf` was checked by the descriptor; `args[0]` is a borrowed object.
             let (q, item) = unsafe {
                 (
-                    queue_of(py, &slf),
+                    queue_of::<PySimpleQueue>(py, &slf),
                     Borrowed::from_ptr(py, *args).to_owned().unbind(),
                 )
             };
@@ -1441,7 +1591,10 @@ mod fast {
     ) -> *mut ffi::PyObject {
         // SAFETY: attached (a method call); `slf` checked by the descriptor.
         let py = unsafe { Python::assume_attached() };
-        match unsafe { queue_of(py, &slf) }.inner.try_get() {
+        match unsafe { queue_of::<PySimpleQueue>(py, &slf) }
+            .inner
+            .try_get()
+        {
             Ok(item) => item.into_ptr(),
             Err(_) => {
                 Empty::new_err(()).restore(py);
@@ -1452,3 +1605,4 @@ mod fast {
 }
 
 pub use fast::install as install_simple_queue_fast_paths;
+pub use fast::install_queue as install_queue_fast_paths;

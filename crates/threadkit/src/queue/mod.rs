@@ -48,6 +48,7 @@ use std::time::Duration;
 
 use crate::deadline::{wait_while, Deadline, Interrupt, Interrupted, NoInterrupt, WaitOutcome};
 use crate::debug::{Label, Tag, WaitKind, WaitOn, Waiting};
+use crate::spin::SpinWait;
 use crate::sync::{AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 
 mod simple_queue;
@@ -401,6 +402,10 @@ pub struct Queue<T, O: Order<T> = Fifo> {
     all_done: Condvar,
     /// The bound (0: unbounded); changed only under the state lock, read anywhere.
     maxsize: AtomicUsize,
+    /// The store's length, written under the state lock after each change; read without it
+    /// only by [`QueueExt::spin_for_item`] and [`QueueExt::spin_for_room`], whose polls must not
+    /// take the lock the other side is putting and getting with.
+    queued: AtomicUsize,
     tag: Tag,
     /// `T` lives in the store (so `Queue<T>` is `Send + Sync` when `T: Send`, like a mutex).
     _item: PhantomData<fn(T) -> T>,
@@ -476,6 +481,7 @@ impl<T, O: Order<T>> Queue<T, O> {
             not_full: Condvar::new(),
             all_done: Condvar::new(),
             maxsize: AtomicUsize::new(maxsize),
+            queued: AtomicUsize::new(0),
             tag: Tag::here(),
             _item: PhantomData,
             _order: PhantomData,
@@ -654,6 +660,7 @@ impl<T, O: Order<T>> Queue<T, O> {
             }
         }
         O::push(&mut guard.store, item);
+        self.queued.store(O::len(&guard.store), Ordering::Relaxed);
         guard.gate.unfinished += 1;
         if guard.gate.getters > 0 {
             // parking_lot requeues the woken getter onto the mutex we hold: no wake-then-block.
@@ -797,6 +804,7 @@ impl<T, O: Order<T>> Queue<T, O> {
                 }
             }
         };
+        self.queued.store(O::len(&guard.store), Ordering::Relaxed);
         if IN_FLIGHT {
             guard.gate.in_flight += 1;
         }
@@ -1010,6 +1018,7 @@ impl<T, O: Order<T>> Queue<T, O> {
                     drained.push(item);
                     state.gate.unfinished = state.gate.unfinished.saturating_sub(1);
                 }
+                self.queued.store(0, Ordering::Relaxed);
                 if state.gate.joiners > 0 {
                     self.all_done.notify_all();
                 }
@@ -1222,6 +1231,37 @@ pub trait QueueExt<T> {
     /// assert!(q.empty());
     /// ```
     fn landed(&self);
+
+    /// Before a `get` that would block: spins as `spin` does (the caller has let go of the
+    /// interpreter) until an item looks queued, so that a getter whose putter is about to put
+    /// does not go to sleep first. Returns whether one did; the get that follows decides.
+    /// Polls take no lock. The default does not spin.
+    ///
+    /// ```
+    /// use threadkit::raw::QueueExt;
+    /// use threadkit::{Queue, SpinWait};
+    /// let q = Queue::new(0);
+    /// q.put(1).unwrap();
+    /// assert!(q.spin_for_item(SpinWait::RESULT));
+    /// ```
+    fn spin_for_item(&self, spin: SpinWait) -> bool {
+        let _ = spin;
+        false
+    }
+
+    /// Before a `put` that would block: spins as `spin` does until the queue looks not full.
+    /// As [`spin_for_item`](QueueExt::spin_for_item).
+    ///
+    /// ```
+    /// use threadkit::raw::QueueExt;
+    /// use threadkit::{Queue, SpinWait};
+    /// let q: Queue<u8> = Queue::new(1);
+    /// assert!(q.spin_for_room(SpinWait::RESULT));
+    /// ```
+    fn spin_for_room(&self, spin: SpinWait) -> bool {
+        let _ = spin;
+        false
+    }
 }
 
 impl<T, O: Order<T>> QueueExt<T> for Queue<T, O> {
@@ -1236,5 +1276,16 @@ impl<T, O: Order<T>> QueueExt<T> for Queue<T, O> {
     fn landed(&self) {
         let mut guard = self.state.lock();
         guard.gate.in_flight = guard.gate.in_flight.saturating_sub(1);
+    }
+
+    fn spin_for_item(&self, spin: SpinWait) -> bool {
+        spin.until(|| self.queued.load(Ordering::Relaxed) > 0)
+    }
+
+    fn spin_for_room(&self, spin: SpinWait) -> bool {
+        spin.until(|| {
+            let maxsize = self.maxsize.load(Ordering::Relaxed);
+            maxsize == 0 || self.queued.load(Ordering::Relaxed) < maxsize
+        })
     }
 }
