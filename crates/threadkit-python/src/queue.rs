@@ -1223,6 +1223,7 @@ impl PriorityStore {
 /// the arguments as CPython does and does the waiting. The queue's own consistency is the core
 /// `SimpleQueue`'s lock, as in the PyO3 methods: nothing here relies on the GIL.
 mod fast {
+    use std::ffi::CStr;
     use std::sync::OnceLock;
 
     use pyo3::ffi;
@@ -1241,30 +1242,39 @@ mod fast {
     // its pointers are to static C strings and functions.
     unsafe impl Sync for Def {}
 
-    static PUT: Def = Def(ffi::PyMethodDef {
-        ml_name: c"put".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: put,
-        },
-        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-        ml_doc: c"put($self, item, block=True, timeout=None)\n--\n\nPut `item` into the queue; never blocks (`block` and `timeout` are ignored, as in the\nstandard library, whose signature shows `block=True`).".as_ptr(),
-    });
-    static GET: Def = Def(ffi::PyMethodDef {
-        ml_name: c"get".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: get,
-        },
-        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-        ml_doc: c"get($self, block=True, timeout=None)\n--\n\nRemove and return an item, blocking while the queue is empty (unless `block` is false),\nat most `timeout` seconds if given. Raises `queue.Empty`.".as_ptr(),
-    });
-    static PUT_NOWAIT: Def = Def(ffi::PyMethodDef {
-        ml_name: c"put_nowait".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: put_nowait,
-        },
-        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-        ml_doc: c"put_nowait($self, item)\n--\n\nPut `item` into the queue.".as_ptr(),
-    });
+    impl Def {
+        /// A `METH_FASTCALL | METH_KEYWORDS` method; `doc` starts with its text signature.
+        const fn fastcall(
+            name: &'static CStr,
+            function: ffi::PyCFunctionFastWithKeywords,
+            doc: &'static CStr,
+        ) -> Def {
+            Def(ffi::PyMethodDef {
+                ml_name: name.as_ptr(),
+                ml_meth: ffi::PyMethodDefPointer {
+                    PyCFunctionFastWithKeywords: function,
+                },
+                ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+                ml_doc: doc.as_ptr(),
+            })
+        }
+    }
+
+    static PUT: Def = Def::fastcall(
+        c"put",
+        put,
+        c"put($self, item, block=True, timeout=None)\n--\n\nPut `item` into the queue; never blocks (`block` and `timeout` are ignored, as in the\nstandard library, whose signature shows `block=True`).",
+    );
+    static GET: Def = Def::fastcall(
+        c"get",
+        get,
+        c"get($self, block=True, timeout=None)\n--\n\nRemove and return an item, blocking while the queue is empty (unless `block` is false),\nat most `timeout` seconds if given. Raises `queue.Empty`.",
+    );
+    static PUT_NOWAIT: Def = Def::fastcall(
+        c"put_nowait",
+        put_nowait,
+        c"put_nowait($self, item)\n--\n\nPut `item` into the queue.",
+    );
     static GET_NOWAIT: Def = Def(ffi::PyMethodDef {
         ml_name: c"get_nowait".as_ptr(),
         ml_meth: ffi::PyMethodDefPointer {
@@ -1274,22 +1284,16 @@ mod fast {
         ml_doc: c"get_nowait($self, /)\n--\n\nRemove and return an item if one is available, else raise `queue.Empty`.".as_ptr(),
     });
 
-    static QUEUE_PUT: Def = Def(ffi::PyMethodDef {
-        ml_name: c"put".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: queue_put,
-        },
-        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-        ml_doc: c"put($self, item, block=True, timeout=None)\n--\n\nPut `item` into the queue, blocking while it is full (unless `block` is false), at most\n`timeout` seconds if given. Raises `queue.Full`, or `ShutDown` after `shutdown()`.".as_ptr(),
-    });
-    static QUEUE_GET: Def = Def(ffi::PyMethodDef {
-        ml_name: c"get".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer {
-            PyCFunctionFastWithKeywords: queue_get,
-        },
-        ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-        ml_doc: c"get($self, block=True, timeout=None)\n--\n\nRemove and return an item, blocking while the queue is empty (unless `block` is false),\nat most `timeout` seconds if given. Raises `queue.Empty`, or `ShutDown` once a shut-down\nqueue is empty.".as_ptr(),
-    });
+    static QUEUE_PUT: Def = Def::fastcall(
+        c"put",
+        queue_put,
+        c"put($self, item, block=True, timeout=None)\n--\n\nPut `item` into the queue, blocking while it is full (unless `block` is false), at most\n`timeout` seconds if given. Raises `queue.Full`, or `ShutDown` after `shutdown()`.",
+    );
+    static QUEUE_GET: Def = Def::fastcall(
+        c"get",
+        queue_get,
+        c"get($self, block=True, timeout=None)\n--\n\nRemove and return an item, blocking while the queue is empty (unless `block` is false),\nat most `timeout` seconds if given. Raises `queue.Empty`, or `ShutDown` once a shut-down\nqueue is empty.",
+    );
 
     /// The PyO3 `put` and `get`, for every call the fast paths do not take.
     static SLOW_PUT: OnceLock<Py<PyAny>> = OnceLock::new();
