@@ -576,8 +576,6 @@ fn repr_object(slf: &Bound<'_, PyAny>, label: &threadkit::debug::Label) -> PyRes
     ))
 }
 
-/// Runs a blocking put whose error hands the item back: an interruption is taken out of the
-/// error so that `block` turns it into the signal handler's exception.
 /// Whether a blocking get or put spins first: not if the spin could outlast its timeout.
 fn spins_within(deadline: Deadline) -> bool {
     deadline
@@ -585,6 +583,8 @@ fn spins_within(deadline: Deadline) -> bool {
         .map_or(true, |left| left > SpinWait::QUEUE.limit())
 }
 
+/// Runs a blocking put whose error hands the item back: an interruption is taken out of the
+/// error so that `block` turns it into the signal handler's exception.
 fn block_put(
     py: Python<'_>,
     put: impl FnOnce(&mut dyn Interrupt) -> Result<(), PutError<Item>> + Send,
@@ -1224,14 +1224,13 @@ impl PriorityStore {
 /// `SimpleQueue`'s lock, as in the PyO3 methods: nothing here relies on the GIL.
 mod fast {
     use std::ffi::CStr;
+    use std::sync::atomic::Ordering;
     use std::sync::OnceLock;
 
     use pyo3::ffi;
     use pyo3::prelude::*;
     use pyo3::types::{PyDict, PyTuple, PyType};
     use pyo3::Borrowed;
-
-    use std::sync::atomic::Ordering;
 
     use super::{Empty, PyQueue, PySimpleQueue, Store, Truthy};
 
@@ -1376,17 +1375,11 @@ mod fast {
     /// # Safety
     /// Attached, and `slf` is an instance of `SimpleQueue` or a subclass: a method descriptor
     /// checks its `self` against its type before it calls the function.
-    unsafe fn queue_of<
-        'a,
-        Q: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync,
-    >(
-        py: Python<'a>,
-        slf: &'a *mut ffi::PyObject,
-    ) -> &'a Q {
+    unsafe fn queue_of<'a>(py: Python<'a>, slf: &'a *mut ffi::PyObject) -> &'a PySimpleQueue {
         // SAFETY: as the function's contract says; `slf` is borrowed for the call.
         let any: Borrowed<'a, 'a, PyAny> = unsafe { Borrowed::from_ptr(py, *slf) };
-        let q: Borrowed<'a, 'a, Q> = unsafe { any.cast_unchecked() };
-        let q: &'a Q = q.get();
+        let q: Borrowed<'a, 'a, PySimpleQueue> = unsafe { any.cast_unchecked() };
+        let q: &'a PySimpleQueue = q.get();
         q
     }
 
@@ -1530,7 +1523,7 @@ mod fast {
             // SAFETY: `slf` was checked by the descriptor; `args[0]` is a borrowed object.
             let (q, item) = unsafe {
                 (
-                    queue_of::<PySimpleQueue>(py, &slf),
+                    queue_of(py, &slf),
                     Borrowed::from_ptr(py, *args).to_owned().unbind(),
                 )
             };
@@ -1557,7 +1550,7 @@ mod fast {
                 || (nargs == 1 && unsafe { *args == ffi::Py_True() || *args == ffi::Py_False() }));
         if plain {
             // SAFETY: `slf` was checked by the descriptor.
-            let q: &PySimpleQueue = unsafe { queue_of(py, &slf) };
+            let q = unsafe { queue_of(py, &slf) };
             if let Ok(item) = q.inner.try_get() {
                 return item.into_ptr();
             }
@@ -1578,7 +1571,7 @@ mod fast {
             // SAFETY: `slf` was checked by the descriptor; `args[0]` is a borrowed object.
             let (q, item) = unsafe {
                 (
-                    queue_of::<PySimpleQueue>(py, &slf),
+                    queue_of(py, &slf),
                     Borrowed::from_ptr(py, *args).to_owned().unbind(),
                 )
             };
@@ -1595,10 +1588,7 @@ mod fast {
     ) -> *mut ffi::PyObject {
         // SAFETY: attached (a method call); `slf` checked by the descriptor.
         let py = unsafe { Python::assume_attached() };
-        match unsafe { queue_of::<PySimpleQueue>(py, &slf) }
-            .inner
-            .try_get()
-        {
+        match unsafe { queue_of(py, &slf) }.inner.try_get() {
             Ok(item) => item.into_ptr(),
             Err(_) => {
                 Empty::new_err(()).restore(py);
