@@ -413,11 +413,10 @@ def reset_lock_order() -> None:
 
 
 def _acquisition_unknown() -> str:
-    # The same words as the core's report (crates/threadkit/src/debug/report.rs).
+    # The core's words, as its own reports say them.
     if is_enabled():
-        return ("where it was acquired is not recorded: its holder had taken locks created "
-                "there before (debug mode records the first)")
-    return "where it was acquired is not recorded: debug mode records it (THREADKIT_DEBUG=1)"
+        return _core.ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE
+    return _core.ACQUIRED_AT_UNKNOWN
 
 
 def _build_report(data: dict[str, Any], frames: dict[int, FrameType]) -> DeadlockReport:

@@ -437,6 +437,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_debug_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_allow, m)?)?;
     m.add_function(wrap_pyfunction!(reset_lock_order, m)?)?;
+    m.add("ACQUIRED_AT_UNKNOWN", debug::ACQUIRED_AT_UNKNOWN)?;
+    m.add(
+        "ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE",
+        debug::ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE,
+    )?;
     debug::set_stack_capture(Some(capture_python));
     Ok(())
 }

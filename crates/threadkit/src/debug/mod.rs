@@ -112,7 +112,10 @@ pub use order::{
     set_stack_capture, Captured, OrderEdge, PotentialDeadlockError, PotentialDeadlockReport, Stack,
     StackFrame,
 };
-pub use report::{CycleThread, DeadlockError, DeadlockReport};
+pub use report::{
+    CycleThread, DeadlockError, DeadlockReport, ACQUIRED_AT_UNKNOWN,
+    ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE,
+};
 pub use snapshot::{snapshot, HeldSnapshot, Snapshot, ThreadSnapshot, WaitSnapshot};
 
 pub(crate) use asleep::take_all_asleep;

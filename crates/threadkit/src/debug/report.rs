@@ -243,13 +243,31 @@ impl fmt::Display for DeadlockReport {
     }
 }
 
+/// What a deadlock report says, with debug mode off, for a lock whose holder's acquisition site
+/// is not known (the Python bindings' reports say the same).
+///
+/// ```
+/// assert!(threadkit::debug::ACQUIRED_AT_UNKNOWN.contains("THREADKIT_DEBUG=1"));
+/// ```
+pub const ACQUIRED_AT_UNKNOWN: &str =
+    "where it was acquired is not recorded: debug mode records it (THREADKIT_DEBUG=1)";
+
+/// What a deadlock report says, in debug mode, for a lock whose holder's acquisition site is
+/// not known: debug mode kept no stack for it (see [`CycleThread::acquired_at`]).
+///
+/// ```
+/// assert!(threadkit::debug::ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE.contains("records the first"));
+/// ```
+pub const ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE: &str =
+    "where it was acquired is not recorded: its holder had taken locks created there before \
+     (debug mode records the first)";
+
 /// What a report says for a lock whose holder's acquisition site is not known.
-pub(crate) fn acquisition_unknown() -> &'static str {
+fn acquisition_unknown() -> &'static str {
     if super::order::is_enabled() {
-        "where it was acquired is not recorded: its holder had taken locks created there before \
-         (debug mode records the first)"
+        ACQUIRED_AT_UNKNOWN_IN_DEBUG_MODE
     } else {
-        "where it was acquired is not recorded: debug mode records it (THREADKIT_DEBUG=1)"
+        ACQUIRED_AT_UNKNOWN
     }
 }
 

@@ -156,9 +156,9 @@ pub fn snapshot() -> Snapshot {
     let mut published: HashMap<u64, Vec<HeldLock>> = HashMap::new();
     published.insert(crate::ident::get_ident(), order::held_locks());
     for slot in slots {
-        let seen = slot.read(true);
-        if let Some(seen) = &seen {
-            published.insert(slot.ident, seen.holds.clone());
+        let mut seen = slot.read(true);
+        if let Some(seen) = &mut seen {
+            published.insert(slot.ident, std::mem::take(&mut seen.holds));
         }
         let i = *index.entry(slot.ident).or_insert_with(|| {
             threads.push(ThreadSnapshot {
